@@ -1,0 +1,80 @@
+"""The ASGI application: /api routes, error bodies, body limit, request ids, health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+import convoflow
+from convoflow.api.errors import install_error_handlers
+from convoflow.api.limits import BodySizeLimit
+from convoflow.api.router import api_router
+from convoflow.bootstrap import Container
+from convoflow.observability import request_id
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+BackgroundLoop = Callable[[], Coroutine[Any, Any, None]]
+
+
+def create_app(container: Container, *, background: Sequence[BackgroundLoop] = ()) -> FastAPI:
+    """The app; `background` loops (from the composition root) run for as long as it serves."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(loop()) for loop in background]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="convoflow",
+        version=convoflow.__version__,
+        description="Internal API of the convoflow web app (cookie session + CSRF, or a Bearer API token).",
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    app.include_router(api_router)
+
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id") or secrets.token_hex(8)
+        token = request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        with container.db.session(readonly=True) as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

@@ -1,0 +1,96 @@
+"""Every error leaves the API as one JSON body: {"code", "error", "message", "details"?}."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from convoflow.errors import ConvoflowError
+
+log = logging.getLogger("convoflow.api")
+
+_HTTP_ERROR_IDS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    status: int, error: str, message: str, details: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": status, "error": error, "message": message}
+    if details is not None:
+        body["details"] = jsonable_encoder(details)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:] if parts[0] == "body" else parts
+    return ".".join(parts) or "body"
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": _field_path(tuple(err.get("loc", ()))),
+            "message": err.get("msg", ""),
+            "type": err.get("type"),
+        }
+        for err in exc.errors()
+    ]
+
+
+async def _convoflow_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConvoflowError)
+    return error_response(exc.status, exc.error, exc.message, exc.details)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = _validation_details(exc)
+    if any(d["type"] == "json_invalid" for d in details):
+        return error_response(400, "malformed_json", "The request body is not valid JSON", details)
+    first = details[0] if details else {"field": "body", "message": "invalid request"}
+    return error_response(422, "validation_error", f"{first['field']}: {first['message']}", details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    error = _HTTP_ERROR_IDS.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, error, str(exc.detail), headers=exc.headers)
+
+
+async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    # A race lost to a concurrent request: the unique index said no. Nothing was written.
+    log.info("api.integrity_conflict", extra={"detail": str(exc.__cause__ or exc)[:200]})
+    return error_response(409, "conflict", "The change conflicts with a concurrent change; retry")
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("api.unhandled_error", exc_info=exc)
+    return error_response(500, "internal_error", "Unexpected server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ConvoflowError, _convoflow_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,26 @@
+"""Connected messaging channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from convoflow.db.base import Base, IdType, id_column
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_norm"),)
+
+    id: Mapped[int] = id_column()
+    workspace_id: Mapped[int] = mapped_column(IdType, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str]
+    name_norm: Mapped[str]
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # random part of the webhook URL
+    config: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))  # connected | error | disconnected
+    created_at: Mapped[datetime]

@@ -1,0 +1,55 @@
+"""Channels of a workspace (CRM-CHAN-01). Connecting real providers lives with each adapter."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from convoflow.channels.kinds import CHANNEL_KINDS
+from convoflow.channels.models import Channel
+from convoflow.db.session import now
+from convoflow.errors import Conflict, NotFound, field_error
+from convoflow.validators import fold
+
+
+def create_channel(
+    session: Session, *, workspace_id: int, kind: str, name: str, config: dict[str, Any] | None = None
+) -> Channel:
+    if kind not in CHANNEL_KINDS:
+        raise field_error("kind", f"kind must be one of {', '.join(CHANNEL_KINDS)}")
+    if session.scalar(
+        select(Channel.id).where(Channel.workspace_id == workspace_id, Channel.name_norm == fold(name))
+    ):
+        raise Conflict(f"A channel named {name!r} already exists", error="channel_name_taken")
+    channel = Channel(
+        workspace_id=workspace_id,
+        kind=kind,
+        name=name,
+        name_norm=fold(name),
+        token=secrets.token_urlsafe(24),
+        config=config or {},
+        state="connected",
+        created_at=now(session),
+    )
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def get_channel(session: Session, *, workspace_id: int, channel_id: int) -> Channel:
+    channel = session.scalar(
+        select(Channel).where(Channel.id == channel_id, Channel.workspace_id == workspace_id)
+    )
+    if channel is None:
+        raise NotFound("Channel not found")
+    return channel
+
+
+def list_channels(session: Session, *, workspace_id: int) -> Sequence[Channel]:
+    return session.scalars(
+        select(Channel).where(Channel.workspace_id == workspace_id).order_by(Channel.id)
+    ).all()

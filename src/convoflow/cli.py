@@ -1,0 +1,173 @@
+"""The `convoflow` command: serve, demo, db, users."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from convoflow.accounts import users, workspaces
+from convoflow.accounts.principal import Role
+from convoflow.api.app import create_app
+from convoflow.bootstrap import Container, build_container
+from convoflow.db import migrate
+from convoflow.db.engine import is_sqlite
+from convoflow.demo import OWNER_EMAIL, create_demo, find_demo, reset_owner_password
+from convoflow.errors import ConvoflowError
+from convoflow.observability import configure_logging
+from convoflow.settings import Settings
+from convoflow.worker.janitor import run_janitor
+
+app = typer.Typer(
+    help="convoflow: omnichannel customer messaging with durable workflows.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def _container() -> Container:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return build_container(settings)
+
+
+def _prepare_schema(container: Container) -> None:
+    """SQLite upgrades itself on start; PostgreSQL deployments run `convoflow db upgrade` once per release."""
+    engine = container.db.engine
+    if is_sqlite(container.settings.resolved_database_url()):
+        migrate.upgrade(engine)
+    elif not migrate.is_current(engine):
+        typer.echo("The database schema is not current: run `convoflow db upgrade` first.", err=True)
+        raise typer.Exit(code=1)
+
+
+def _serve(container: Container, host: str | None, port: int | None) -> None:
+    application = create_app(container, background=[lambda: run_janitor(container.db)])
+    uvicorn.run(
+        application,
+        host=host or container.settings.host,
+        port=port or container.settings.port,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default CONVOFLOW_HOST or 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CONVOFLOW_PORT or 8000)")] = None,
+) -> None:
+    """Serve the API with its background work in one process."""
+    container = _container()
+    _prepare_schema(container)
+    _serve(container, host, port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Create the demo data and exit")] = False,
+) -> None:
+    """Create the demo workspace (once), print a fresh Owner login, then serve."""
+    container = _container()
+    _prepare_schema(container)
+    with container.db.session() as session:
+        existing = find_demo(session)
+        if existing is None:
+            login = create_demo(session, container.hasher)
+            email, password = login.email, login.password
+            typer.echo("Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations.")
+        else:
+            email, password = OWNER_EMAIL, reset_owner_password(session, container.hasher)
+        session.commit()
+    url = f"http://{host or container.settings.host}:{port or container.settings.port}"
+    typer.echo(f"\n  convoflow demo at {url}  (API docs: {url}/docs)\n  Owner login: {email} / {password}\n")
+    if not no_serve:
+        _serve(container, host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    container = _container()
+    migrate.upgrade(container.db.engine, revision)
+    typer.echo(f"Schema at {migrate.current_revision(container.db.engine)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")]) -> None:
+    """Revert migrations down to REVISION."""
+    container = _container()
+    migrate.downgrade(container.db.engine, revision)
+    typer.echo(f"Schema at {migrate.current_revision(container.db.engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision and whether it is the newest."""
+    container = _container()
+    current = migrate.current_revision(container.db.engine)
+    state = (
+        "current"
+        if migrate.is_current(container.db.engine)
+        else f"behind {migrate.head_revision(container.db.engine)}"
+    )
+    typer.echo(f"{current} ({state})")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Sign-in email")],
+    first_name: Annotated[str, typer.Option(help="First name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    last_name: Annotated[str, typer.Option(help="Last name")] = "",
+    workspace: Annotated[
+        str | None, typer.Option(help="Create a new workspace with this name, owned by the user")
+    ] = None,
+    workspace_id: Annotated[int | None, typer.Option(help="Add the user to this existing workspace")] = None,
+    role: Annotated[str, typer.Option(help="Role in --workspace-id: owner, manager or agent")] = "agent",
+) -> None:
+    """Create a user, with a new workspace (as Owner) or in an existing one."""
+    if (workspace is None) == (workspace_id is None):
+        typer.echo("Give exactly one of --workspace or --workspace-id.", err=True)
+        raise typer.Exit(code=2)
+    if role not in ("owner", "manager", "agent"):
+        typer.echo("--role must be owner, manager or agent.", err=True)
+        raise typer.Exit(code=2)
+    container = _container()
+    _prepare_schema(container)
+    with container.db.session() as session:
+        try:
+            user = users.create_user(
+                session,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                password=password,
+                hasher=container.hasher,
+            )
+            if workspace is not None:
+                created = workspaces.create_workspace(session, name=workspace, owner_user_id=user.id)
+                target, target_role = created.id, "owner"
+            else:
+                assert workspace_id is not None
+                workspaces.get_workspace(session, workspace_id)
+                users.add_member(session, workspace_id=workspace_id, user_id=user.id, role=_role(role))
+                target, target_role = workspace_id, role
+            session.commit()
+        except ConvoflowError as exc:
+            typer.echo(f"Error: {exc.message}", err=True)
+            raise typer.Exit(code=1) from None
+    typer.echo(f"Created user {user.email} (id {user.id}) as {target_role} of workspace {target}.")
+
+
+def _role(value: str) -> Role:
+    if value == "owner":
+        return "owner"
+    return "manager" if value == "manager" else "agent"

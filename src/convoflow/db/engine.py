@@ -1,0 +1,72 @@
+"""Engine creation: SQLite pragmas and write locking, PostgreSQL pooling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+from convoflow.db.text_ops import sql_casefold
+
+READONLY_OPTION = "convoflow_readonly"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def build_engine(url: str, *, sqlite_synchronous: str = "normal", echo: bool = False) -> Engine:
+    """Create the engine for `url`.
+
+    On SQLite every write transaction opens with BEGIN IMMEDIATE, so two writers queue on the busy
+    timeout instead of deadlocking on a lock upgrade; read-only sessions use a deferred BEGIN and,
+    thanks to WAL, never wait for writers.
+    """
+    if not is_sqlite(url):
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5.0})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module; the "begin" hook below issues BEGIN.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.create_function("casefold", 1, sql_casefold, deterministic=True)
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"synchronous={sqlite_synchronous.upper()}",
+            "foreign_keys=ON",
+            "busy_timeout=5000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get(READONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_sqlite_file_pragmas(engine: Engine) -> None:
+    """Settings that only take effect on a new, empty database file."""
+    raw = engine.raw_connection()  # outside the BEGIN hook: these pragmas refuse to run in a transaction
+    try:
+        cursor = raw.cursor()
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """Folds the WAL into the main file, so the file alone is a complete copy of the database."""
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    finally:
+        raw.close()

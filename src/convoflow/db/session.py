@@ -1,0 +1,51 @@
+"""Sessions: the unit of work. A session carries the Clock its services read "now" from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from convoflow.clock import Clock
+from convoflow.db.engine import READONLY_OPTION
+
+_CLOCK_KEY = "convoflow_clock"
+
+
+class Database:
+    """The engine plus the two session factories (read-write and read-only)."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._write = sessionmaker(engine, expire_on_commit=False, info={_CLOCK_KEY: clock})
+        self._read = sessionmaker(
+            engine.execution_options(**{READONLY_OPTION: True}),
+            expire_on_commit=False,
+            info={_CLOCK_KEY: clock},
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session that rolls back whatever was not committed when the block ends."""
+        session = (self._read if readonly else self._write)()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def now(session: Session) -> datetime:
+    """The current time from the session's Clock."""
+    clock: Clock = session.info[_CLOCK_KEY]
+    return clock.now()

@@ -1,0 +1,45 @@
+"""Writing domain events. Services call emit(); routes never do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from convoflow.db.session import now
+from convoflow.events.actor import Actor
+from convoflow.events.catalogue import ALL_EVENTS
+from convoflow.events.models import Event
+
+
+def emit(
+    session: Session,
+    *,
+    workspace_id: int,
+    type: str,
+    actor: Actor,
+    payload: dict[str, Any],
+    contact_id: int | None = None,
+) -> int:
+    """Insert one event in the caller's transaction and return its id.
+
+    The insert flushes pending ORM changes first, so an event id is always greater than the ids of
+    the rows its change created, and events of one transaction keep the order they were emitted in.
+    """
+    if type not in ALL_EVENTS:
+        raise ValueError(f"unknown event type {type!r}")
+    return session.execute(
+        insert(Event)
+        .values(
+            workspace_id=workspace_id,
+            contact_id=contact_id,
+            type=type,
+            payload=payload,
+            source=actor.source,
+            actor_id=actor.actor_id,
+            run_id=actor.run_id,
+            occurred_at=now(session),
+        )
+        .returning(Event.id)
+    ).scalar_one()

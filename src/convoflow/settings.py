@@ -1,0 +1,66 @@
+"""Runtime configuration. This module is the only reader of the environment."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PasswordHashing(BaseModel):
+    """argon2id cost parameters (RFC 9106 second recommended option by default)."""
+
+    time_cost: int = Field(3, ge=1, description="argon2 iterations")
+    memory_kib: int = Field(65536, ge=8, description="argon2 memory in KiB")
+    parallelism: int = Field(4, ge=1, description="argon2 lanes")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CONVOFLOW_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        Path("data"), description="Directory for the SQLite file and the generated secret key"
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default is an SQLite file in the data directory"
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Key for encrypting channel secrets; generated into the data directory when unset"
+    )
+    host: str = Field("127.0.0.1", description="Address `convoflow serve` binds to")
+    port: int = Field(8000, ge=1, le=65535, description="Port `convoflow serve` listens on")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Public origin used in links")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest accepted request body")
+    session_days: int = Field(14, ge=1, description="Browser sessions expire after this many idle days")
+    cookie_secure: bool = Field(False, description="Mark session cookies Secure (set behind HTTPS)")
+    invitation_days: int = Field(7, ge=1, description="Invitation links stay valid this many days")
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal", description="SQLite synchronous pragma; full survives power loss at a lower commit rate"
+    )
+    log_level: str = Field("INFO", description="Root log level")
+    log_format: Literal["console", "json"] = Field("console", description="Log line format")
+    password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'convoflow.db').resolve()}"
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> SecretStr:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key
+        self.ensure_data_dir()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return SecretStr(path.read_text().strip())

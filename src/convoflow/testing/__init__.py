@@ -1,0 +1,1 @@
+"""Test doubles and factories, shipped with the package so scenario tests and plugins can use them."""
