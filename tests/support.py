@@ -56,8 +56,13 @@ def assert_error(response: Response, status: int, error: str | None = None) -> d
 
 
 def events_of(session: Session, *, workspace_id: int, type: str | None = None) -> list[Event]:
+    """The workspace's events in order, read fresh; the read's transaction is ended (see below)."""
     session.expire_all()
     query = select(Event).where(Event.workspace_id == workspace_id)
     if type is not None:
         query = query.where(Event.type == type)
-    return list(session.scalars(query.order_by(Event.id)))
+    events = list(session.scalars(query.order_by(Event.id)))
+    # On SQLite the test session's transaction holds the write lock (BEGIN IMMEDIATE); ending it lets
+    # the API write next. Objects stay usable: sessions do not expire on commit.
+    session.commit()
+    return events

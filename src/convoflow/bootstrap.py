@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from convoflow.accounts.login_throttle import LoginThrottle
 from convoflow.accounts.passwords import PasswordHasher
 from convoflow.clock import Clock, SystemClock
-from convoflow.db.engine import build_engine, create_sqlite_file_pragmas, is_sqlite
+from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
 from convoflow.settings import Settings
 
@@ -29,8 +29,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     if is_sqlite(url) and settings.database_url is None:
         settings.ensure_data_dir()
     engine = build_engine(url, sqlite_synchronous=settings.sqlite_synchronous)
-    if is_sqlite(url):
-        create_sqlite_file_pragmas(engine)
     clock = clock or SystemClock()
     return Container(
         settings=settings,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from convoflow.accounts import users, workspaces
 from convoflow.accounts.principal import Role
@@ -17,6 +20,7 @@ from convoflow.demo import OWNER_EMAIL, create_demo, find_demo, reset_owner_pass
 from convoflow.errors import ConvoflowError
 from convoflow.observability import configure_logging
 from convoflow.settings import Settings
+from convoflow.validators import clean_name
 from convoflow.worker.janitor import run_janitor
 
 app = typer.Typer(
@@ -28,10 +32,20 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 
 
-def _container() -> Container:
-    settings = Settings()
+@contextmanager
+def _container() -> Iterator[Container]:
+    """The composition root for one command; its database connections are closed when it ends."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        typer.echo(f"Invalid configuration (CONVOFLOW_* environment variables):\n{exc}", err=True)
+        raise typer.Exit(code=2) from None
     configure_logging(settings.log_level, settings.log_format)
-    return build_container(settings)
+    container = build_container(settings)
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _prepare_schema(container: Container) -> None:
@@ -63,9 +77,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default CONVOFLOW_PORT or 8000)")] = None,
 ) -> None:
     """Serve the API with its background work in one process."""
-    container = _container()
-    _prepare_schema(container)
-    _serve(container, host, port)
+    with _container() as container:
+        _prepare_schema(container)
+        _serve(container, host, port)
 
 
 @app.command()
@@ -75,50 +89,51 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Create the demo data and exit")] = False,
 ) -> None:
     """Create the demo workspace (once), print a fresh Owner login, then serve."""
-    container = _container()
-    _prepare_schema(container)
-    with container.db.session() as session:
-        existing = find_demo(session)
-        if existing is None:
-            login = create_demo(session, container.hasher)
-            email, password = login.email, login.password
-            typer.echo("Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations.")
-        else:
-            email, password = OWNER_EMAIL, reset_owner_password(session, container.hasher)
-        session.commit()
-    url = f"http://{host or container.settings.host}:{port or container.settings.port}"
-    typer.echo(f"\n  convoflow demo at {url}  (API docs: {url}/docs)\n  Owner login: {email} / {password}\n")
-    if not no_serve:
-        _serve(container, host, port)
+    with _container() as container:
+        _prepare_schema(container)
+        with container.db.session() as session:
+            try:
+                if find_demo(session) is None:
+                    login = create_demo(session, container.hasher)
+                    email, password = login.email, login.password
+                    typer.echo("Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations.")
+                else:
+                    email, password = OWNER_EMAIL, reset_owner_password(session, container.hasher)
+                session.commit()
+            except ConvoflowError as exc:
+                typer.echo(f"Error: {exc.message}", err=True)
+                raise typer.Exit(code=1) from None
+        url = f"http://{host or container.settings.host}:{port or container.settings.port}"
+        typer.echo(f"\n  convoflow demo at {url}  (API docs: {url}/docs)")
+        typer.echo(f"  Owner login: {email} / {password}\n")
+        if not no_serve:
+            _serve(container, host, port)
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    container = _container()
-    migrate.upgrade(container.db.engine, revision)
-    typer.echo(f"Schema at {migrate.current_revision(container.db.engine)}")
+    with _container() as container:
+        migrate.upgrade(container.db.engine, revision)
+        typer.echo(f"Schema at {migrate.current_revision(container.db.engine)}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")]) -> None:
     """Revert migrations down to REVISION."""
-    container = _container()
-    migrate.downgrade(container.db.engine, revision)
-    typer.echo(f"Schema at {migrate.current_revision(container.db.engine)}")
+    with _container() as container:
+        migrate.downgrade(container.db.engine, revision)
+        typer.echo(f"Schema at {migrate.current_revision(container.db.engine)}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision and whether it is the newest."""
-    container = _container()
-    current = migrate.current_revision(container.db.engine)
-    state = (
-        "current"
-        if migrate.is_current(container.db.engine)
-        else f"behind {migrate.head_revision(container.db.engine)}"
-    )
-    typer.echo(f"{current} ({state})")
+    with _container() as container:
+        engine = container.db.engine
+        current = migrate.current_revision(engine)
+        state = "current" if migrate.is_current(engine) else f"behind {migrate.head_revision(engine)}"
+        typer.echo(f"{current} ({state})")
 
 
 @users_app.command("create")
@@ -140,31 +155,43 @@ def users_create(
     if role not in ("owner", "manager", "agent"):
         typer.echo("--role must be owner, manager or agent.", err=True)
         raise typer.Exit(code=2)
-    container = _container()
-    _prepare_schema(container)
-    with container.db.session() as session:
-        try:
-            user = users.create_user(
-                session,
-                email=email,
-                first_name=first_name,
-                last_name=last_name,
-                password=password,
-                hasher=container.hasher,
-            )
-            if workspace is not None:
-                created = workspaces.create_workspace(session, name=workspace, owner_user_id=user.id)
-                target, target_role = created.id, "owner"
-            else:
-                assert workspace_id is not None
-                workspaces.get_workspace(session, workspace_id)
-                users.add_member(session, workspace_id=workspace_id, user_id=user.id, role=_role(role))
-                target, target_role = workspace_id, role
-            session.commit()
-        except ConvoflowError as exc:
-            typer.echo(f"Error: {exc.message}", err=True)
-            raise typer.Exit(code=1) from None
+    # The same rules as the API's PersonName, OptionalPersonName and Name100.
+    first_name = _checked("--first-name", first_name, field="first name", min_length=1)
+    last_name = _checked("--last-name", last_name, field="last name", min_length=0)
+    if workspace is not None:
+        workspace = _checked("--workspace", workspace, field="workspace name", min_length=1)
+    with _container() as container:
+        _prepare_schema(container)
+        with container.db.session() as session:
+            try:
+                user = users.create_user(
+                    session,
+                    email=email,
+                    first_name=first_name,
+                    last_name=last_name,
+                    password=password,
+                    hasher=container.hasher,
+                )
+                if workspace is not None:
+                    created = workspaces.create_workspace(session, name=workspace, owner_user_id=user.id)
+                    target, target_role = created.id, "owner"
+                else:
+                    assert workspace_id is not None
+                    workspaces.get_workspace(session, workspace_id)
+                    users.add_member(session, workspace_id=workspace_id, user_id=user.id, role=_role(role))
+                    target, target_role = workspace_id, role
+                session.commit()
+            except ConvoflowError as exc:
+                typer.echo(f"Error: {exc.message}", err=True)
+                raise typer.Exit(code=1) from None
     typer.echo(f"Created user {user.email} (id {user.id}) as {target_role} of workspace {target}.")
+
+
+def _checked(option: str, value: str, *, field: str, min_length: int) -> str:
+    try:
+        return clean_name(value, field=field, max_length=100, min_length=min_length)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def _role(value: str) -> Role:

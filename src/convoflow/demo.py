@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from convoflow.accounts import users, workspaces
-from convoflow.accounts.models import User, Workspace
+from convoflow.accounts.models import Membership, User, Workspace
 from convoflow.accounts.passwords import PasswordHasher
-from convoflow.accounts.principal import Principal, Restrictions
+from convoflow.accounts.principal import Principal, Restrictions, Role
 from convoflow.accounts.workspace_settings import WorkspaceSettings
 from convoflow.channels import service as channels
 from convoflow.contacts import fields, lifecycle, tags
@@ -23,6 +23,7 @@ from convoflow.contacts.identities import ChannelProfile, link_identity
 from convoflow.conversations import closing, comments, messages
 from convoflow.conversations import service as conversations
 from convoflow.conversations.content import TextContent
+from convoflow.errors import NotFound
 from convoflow.events.actor import Actor
 from convoflow.teams import service as teams
 
@@ -88,45 +89,68 @@ class DemoLogin:
 
 
 def find_demo(session: Session) -> Workspace | None:
-    return session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
+    """The workspace owned by the demo Owner account.
+
+    Not found by slug alone: anyone may have named their own workspace "Demo" (slug `demo`), in
+    which case the demo gets another slug.
+    """
+    return session.scalar(
+        select(Workspace)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .join(User, User.id == Membership.user_id)
+        .where(User.email == OWNER_EMAIL, Membership.role == "owner")
+        .order_by(Workspace.slug != DEMO_SLUG, Workspace.id)
+        .limit(1)
+    )
 
 
 def reset_owner_password(session: Session, hasher: PasswordHasher) -> str:
     """A fresh random password for the demo Owner, so every start can print a working login."""
     password = secrets.token_urlsafe(12)
-    owner = session.scalar(select(User).where(User.email == OWNER_EMAIL))
-    assert owner is not None, "the demo workspace exists without its owner"
+    owner = users.find_user_by_email(session, OWNER_EMAIL)
+    if owner is None:
+        raise NotFound("The demo Owner account does not exist")
     owner.password_hash = hasher.hash(password)
+    session.flush()
     return password
+
+
+def _account(
+    session: Session, hasher: PasswordHasher, email: str, first: str, last: str, password: str | None = None
+) -> User:
+    """The demo person's account: created, or kept from a demo workspace that was deleted since."""
+    existing = users.find_user_by_email(session, email)
+    if existing is None:
+        return users.create_user(
+            session,
+            email=email,
+            first_name=first,
+            last_name=last,
+            password=password or secrets.token_urlsafe(12),
+            hasher=hasher,
+        )
+    if password is not None:
+        existing.password_hash = hasher.hash(password)
+    return existing
 
 
 def create_demo(session: Session, hasher: PasswordHasher) -> DemoLogin:
     """Creates the demo workspace; call only when find_demo() is None."""
     rng = random.Random(2026)
     password = secrets.token_urlsafe(12)
-    owner = users.create_user(
-        session, email=OWNER_EMAIL, first_name="Olivia", last_name="Owner", password=password, hasher=hasher
-    )
-    workspace = workspaces.create_workspace(
+    owner = _account(session, hasher, OWNER_EMAIL, "Olivia", "Owner", password)
+    workspace = workspaces.create_workspace(  # slug "demo" unless someone else's workspace has it
         session,
         name="Demo",
         owner_user_id=owner.id,
         timezone="Europe/Madrid",
         settings=WorkspaceSettings(language="es", default_country="ES"),
     )
-    workspace.slug = DEMO_SLUG
     boss = Principal(workspace_id=workspace.id, role="owner", restrictions=Restrictions(), user_id=owner.id)
 
-    def member(email: str, first: str, last: str, role: str) -> User:
-        user = users.create_user(
-            session,
-            email=email,
-            first_name=first,
-            last_name=last,
-            password=secrets.token_urlsafe(12),
-            hasher=hasher,
-        )
-        users.add_member(session, workspace_id=workspace.id, user_id=user.id, role=role)  # type: ignore[arg-type]
+    def member(email: str, first: str, last: str, role: Role) -> User:
+        user = _account(session, hasher, email, first, last)
+        users.add_member(session, workspace_id=workspace.id, user_id=user.id, role=role)
         return user
 
     manager = member("manager@demo.example.com", "Marta", "Manager", "manager")

@@ -19,6 +19,21 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+class ConsoleFormatter(logging.Formatter):
+    """`time level logger message`, then `[request_id]` for lines written while serving a request."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        rid = getattr(record, "request_id", None)
+        if rid is None:
+            return line
+        first, newline, rest = line.partition("\n")  # after the message, before any traceback
+        return f"{first} [{rid}]{newline}{rest}"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -27,7 +42,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS and v is not None})
+        for key, value in record.__dict__.items():  # `extra=` fields; they never replace the ones above
+            if key not in _STANDARD_ATTRS and value is not None:
+                entry.setdefault(key, value)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -39,7 +56,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s %(message)s"))
+        handler.setFormatter(ConsoleFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from convoflow.validators import http_url
 
 
 class PasswordHashing(BaseModel):
@@ -46,6 +51,28 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = Field("console", description="Log line format")
     password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
 
+    @field_validator("database_url", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """`CONVOFLOW_DATABASE_URL=` (set but empty) means the default, as if it were not set."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        """An http(s) URL without a trailing slash, so paths can be appended."""
+        return http_url(value).rstrip("/")
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -61,6 +88,22 @@ class Settings(BaseSettings):
         self.ensure_data_dir()
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return SecretStr(path.read_text().strip())
+            _create_once(path, secrets.token_urlsafe(48))
+        key = path.read_text().strip()
+        if not key:
+            raise RuntimeError(f"{path} is empty: delete it or set CONVOFLOW_SECRET_KEY")
+        return SecretStr(key)
+
+
+def _create_once(path: Path, content: str) -> None:
+    """Writes `path` complete and readable by its owner only, unless another process created it first."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # a concurrent first start won: use its key
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -15,9 +16,10 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+# fullmatch() with ASCII classes: `$` would accept a trailing newline and `\d` any script's digits.
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 def clean_name(value: str, *, field: str, max_length: int, min_length: int = 1) -> str:
@@ -51,7 +53,7 @@ def normalise_phone(value: str, *, default_country: str | None = None) -> str:
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if compact.startswith("+"):
-        if not E164.match(compact):
+        if not E164.fullmatch(compact):
             raise ValueError("phone must be + followed by 2 to 15 digits (E.164)")
         return compact
     if not compact.isdigit():
@@ -63,7 +65,7 @@ def normalise_phone(value: str, *, default_country: str | None = None) -> str:
     except phonenumbers.NumberParseException:
         raise ValueError("phone is not a valid number for the workspace's default country") from None
     formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if not E164.match(formatted):
+    if not E164.fullmatch(formatted):
         raise ValueError("phone must be + followed by 2 to 15 digits (E.164)")
     return str(formatted)
 
@@ -94,13 +96,33 @@ def http_url(value: str, *, max_length: int = 2048) -> str:
     value = value.strip()
     if len(value) > max_length:
         raise ValueError(f"URL must be at most {max_length} characters")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("URL must not contain spaces or control characters")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("URL must start with http:// or https:// and name a host")
+    try:
+        parts.port  # noqa: B018 - raises on a port outside 0-65535 or not a number
+    except ValueError:
+        raise ValueError("URL has an invalid port") from None
     return value
 
 
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    # Some systems link zoneinfo/localtime to the host's own zone: not a name a workspace may hold.
+    names = (available_timezones() - {"localtime"}) | {"UTC"}
+    return {name.lower(): name for name in names}
+
+
 def timezone_name(value: str) -> str:
+    """An IANA zone name, exactly as spelled in the time zone database.
+
+    ZoneInfo() alone would also accept files that are not zones of the database ("localtime",
+    "posixrules", "right/UTC") and, on case-insensitive file systems, misspelled case.
+    """
+    if _zones_by_folded_name().get(value.lower()) != value:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Madrid)")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -109,15 +131,14 @@ def timezone_name(value: str) -> str:
 
 
 def color(value: str) -> str:
-    if not _COLOR.match(value):
+    if not _COLOR.fullmatch(value):
         raise ValueError("colour must look like #RRGGBB")
     return value.upper()
 
 
 def timezone_name_ignoring_case(value: str) -> str:
     """The canonical IANA name for `value` matched ignoring case (the n8n node sends "utc")."""
-    wanted = value.strip().lower()
-    for name in available_timezones() | {"UTC"}:
-        if name.lower() == wanted:
-            return name
+    name = _zones_by_folded_name().get(value.strip().lower())
+    if name is not None:
+        return name
     raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Madrid)")

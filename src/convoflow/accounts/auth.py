@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from convoflow.accounts import credentials
-from convoflow.accounts.models import LoginSession, Membership, User
+from convoflow.accounts.models import LoginSession, Membership, User, Workspace
 from convoflow.accounts.passwords import PasswordHasher
 from convoflow.accounts.principal import Principal, Restrictions
 from convoflow.db.session import now
@@ -41,21 +41,43 @@ def active_memberships(session: Session, user_id: int) -> list[Membership]:
     )
 
 
+def active_workspaces(session: Session, user_id: int) -> list[tuple[Workspace, Membership]]:
+    """The workspaces the user may act in, by name."""
+    rows = session.execute(
+        select(Workspace, Membership)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user_id, Membership.deactivated_at.is_(None))
+        .order_by(Workspace.name)
+    )
+    return [(workspace, membership) for workspace, membership in rows]
+
+
 def login(
     session: Session, *, email: str, password: str, hasher: PasswordHasher, session_days: int
 ) -> tuple[User, NewLogin]:
     """Checks the password and opens a session in the user's first active workspace."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    wanted = email.strip().lower()
+    # PostgreSQL refuses NUL in text; no stored (validated) email contains one, so it is simply unknown.
+    user = None if "\x00" in wanted else session.scalar(select(User).where(User.email == wanted))
     if not hasher.verify(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated("Wrong email or password", error="invalid_credentials")
+    return user, start_session(session, user=user, session_days=session_days)
+
+
+def start_session(
+    session: Session, *, user: User, session_days: int, workspace_id: int | None = None
+) -> NewLogin:
+    """Opens a login session for an authenticated user, in `workspace_id` when they are active there,
+    else in their first active workspace."""
     memberships = active_memberships(session, user.id)
     if not memberships:
         raise PermissionDenied("Your account is not active in any workspace", error="account_deactivated")
+    chosen = next((m for m in memberships if m.workspace_id == workspace_id), memberships[0])
     at = now(session)
     token, csrf_token = credentials.new_secret(), credentials.new_secret()
     record = LoginSession(
         user_id=user.id,
-        workspace_id=memberships[0].workspace_id,
+        workspace_id=chosen.workspace_id,
         token_hash=credentials.digest(token),
         csrf_hash=credentials.digest(csrf_token),
         created_at=at,
@@ -65,7 +87,7 @@ def login(
     session.add(record)
     user.last_seen_at = at
     session.flush()
-    return user, NewLogin(record, token, csrf_token)
+    return NewLogin(record, token, csrf_token)
 
 
 def resolve(session: Session, token: str) -> SignedIn | None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from convoflow.accounts import auth, invitations, users, workspaces
-from convoflow.accounts.models import Membership, User, Workspace
+from convoflow.accounts.models import User
 from convoflow.accounts.principal import Restrictions
 from convoflow.accounts.schemas import (
     AvailabilityUpdate,
@@ -33,12 +32,9 @@ router = APIRouter(tags=["auth"])
 
 
 def me_read(session: Session, user: User, workspace_id: int | None, container: Container) -> MeRead:
-    rows = session.execute(
-        select(Workspace, Membership)
-        .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(Membership.user_id == user.id, Membership.deactivated_at.is_(None))
-        .order_by(Workspace.name)
-    ).all()
+    # Re-read: the request may just have refreshed last_seen_at (CRM-USER-02) after `user` was loaded.
+    user = users.find_user(session, user.id) or user
+    rows = auth.active_workspaces(session, user.id)
     current = next(((w, m) for w, m in rows if w.id == workspace_id), None)
     return MeRead(
         user=UserRead.model_validate(user),
@@ -113,9 +109,9 @@ def logout(signed_in: SignedInDep, session: SessionDep, response: Response) -> N
 
 @router.post("/auth/accept-invitation", response_model=LoginResponse)
 def accept_invitation(body: InvitationAccept, response: Response, container: ContainerDep) -> LoginResponse:
-    """Joins the invitation's workspace (creating the account if needed) and signs in."""
+    """Joins the invitation's workspace (creating the account if needed) and signs in to it."""
     with container.db.session() as session:
-        user = invitations.accept_invitation(
+        accepted = invitations.accept_invitation(
             session,
             token=body.token,
             first_name=body.first_name,
@@ -123,16 +119,14 @@ def accept_invitation(body: InvitationAccept, response: Response, container: Con
             password=body.password,
             hasher=container.hasher,
         )
-        session.flush()
-        _user, new_login = auth.login(
+        new_login = auth.start_session(
             session,
-            email=user.email,
-            password=body.password,
-            hasher=container.hasher,
+            user=accepted.user,
             session_days=container.settings.session_days,
+            workspace_id=accepted.membership.workspace_id,
         )
         session.commit()
-        me = me_read(session, user, new_login.login.workspace_id, container)
+        me = me_read(session, accepted.user, new_login.login.workspace_id, container)
     _set_cookies(response, container, new_login)
     return LoginResponse(**me.model_dump(), csrf_token=new_login.csrf_token)
 
@@ -163,6 +157,7 @@ def change_password(
         current_password=body.current_password,
         new_password=body.new_password,
         hasher=container.hasher,
+        keep_login_id=signed_in.login.id,
     )
     session.commit()
 

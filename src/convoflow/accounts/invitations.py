@@ -25,6 +25,12 @@ class NewInvitation:
     token: str  # goes into the link, never stored
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    user: User
+    membership: Membership
+
+
 def create_invitation(
     session: Session, principal: Principal, *, email: str, role: Role, team_id: int | None, valid_days: int
 ) -> NewInvitation:
@@ -76,11 +82,13 @@ def _pending(workspace_id: int, email: str | None, at: datetime) -> Select[Invit
 
 def list_pending(session: Session, principal: Principal) -> Sequence[Invitation]:
     principal.require_manager("restrict_space_setting")
+    principal.require_user()  # decisions.md: invitations are managed by people, not API tokens
     return session.scalars(_pending(principal.workspace_id, None, now(session)).order_by(Invitation.id)).all()
 
 
 def revoke_invitation(session: Session, principal: Principal, *, invitation_id: int) -> None:
     principal.require_manager("restrict_space_setting")
+    principal.require_user()
     invitation = session.scalar(
         select(Invitation).where(
             Invitation.id == invitation_id, Invitation.workspace_id == principal.workspace_id
@@ -100,7 +108,7 @@ def accept_invitation(
     last_name: str,
     password: str,
     hasher: PasswordHasher,
-) -> User:
+) -> Accepted:
     """Creates the account (or, for an existing one, checks its password) and joins the workspace."""
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == credentials.digest(token)))
     at = now(session)
@@ -122,7 +130,7 @@ def accept_invitation(
         raise PermissionDenied(
             "An account with this email exists; enter its password to accept", error="wrong_password"
         )
-    users.add_member(
+    membership = users.add_member(
         session,
         workspace_id=invitation.workspace_id,
         user_id=user.id,
@@ -131,4 +139,4 @@ def accept_invitation(
     )
     invitation.accepted_at = at
     session.flush()
-    return user
+    return Accepted(user, membership)

@@ -31,7 +31,15 @@ class PasswordHasher:
         return self._argon2.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
+        """True only when `password` matches a real stored hash; a missing hash never matches."""
+        if not password_hash:
+            # Hash anyway so an unknown email costs as much as a known one, then refuse.
+            self._check(self._dummy, password)
+            return False
+        return self._check(password_hash, password)
+
+    def _check(self, password_hash: str, password: str) -> bool:
         try:
-            return self._argon2.verify(password_hash or self._dummy, password) and password_hash is not None
+            return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False

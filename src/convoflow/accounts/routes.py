@@ -21,6 +21,7 @@ from convoflow.accounts.schemas import (
     WorkspaceUpdate,
 )
 from convoflow.api.deps import ContainerDep, PrincipalDep, SessionDep
+from convoflow.api.ids import Id
 from convoflow.bootstrap import Container
 
 router = APIRouter(tags=["workspace"])
@@ -68,7 +69,7 @@ def list_users(
     session: SessionDep,
     container: ContainerDep,
     include_deactivated: bool = False,
-    team_id: Annotated[int | None, Query()] = None,
+    team_id: Annotated[Id | None, Query()] = None,
 ) -> list[MemberRead]:
     members = users.list_members(
         session, workspace_id=principal.workspace_id, include_deactivated=include_deactivated, team_id=team_id
@@ -78,7 +79,7 @@ def list_users(
 
 @router.get("/users/{user_id}", response_model=MemberRead)
 def get_user(
-    user_id: int, principal: PrincipalDep, session: SessionDep, container: ContainerDep
+    user_id: Id, principal: PrincipalDep, session: SessionDep, container: ContainerDep
 ) -> MemberRead:
     return member_read(
         users.get_member(session, workspace_id=principal.workspace_id, user_id=user_id), container
@@ -87,7 +88,7 @@ def get_user(
 
 @router.patch("/users/{user_id}", response_model=MemberRead)
 def update_user(
-    user_id: int, body: MemberUpdate, principal: PrincipalDep, session: SessionDep, container: ContainerDep
+    user_id: Id, body: MemberUpdate, principal: PrincipalDep, session: SessionDep, container: ContainerDep
 ) -> MemberRead:
     member = users.update_member(
         session, principal, user_id=user_id, role=body.role, restrictions=body.restrictions
@@ -98,7 +99,7 @@ def update_user(
 
 @router.post("/users/{user_id}/deactivate", response_model=MemberRead)
 def deactivate_user(
-    user_id: int, principal: PrincipalDep, session: SessionDep, container: ContainerDep
+    user_id: Id, principal: PrincipalDep, session: SessionDep, container: ContainerDep
 ) -> MemberRead:
     member = users.deactivate_member(session, principal, user_id=user_id)
     session.commit()
@@ -107,7 +108,7 @@ def deactivate_user(
 
 @router.post("/users/{user_id}/activate", response_model=MemberRead)
 def activate_user(
-    user_id: int, principal: PrincipalDep, session: SessionDep, container: ContainerDep
+    user_id: Id, principal: PrincipalDep, session: SessionDep, container: ContainerDep
 ) -> MemberRead:
     member = users.activate_member(session, principal, user_id=user_id)
     session.commit()
@@ -115,7 +116,7 @@ def activate_user(
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def remove_user(user_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def remove_user(user_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     users.remove_member(session, principal, user_id=user_id)
     session.commit()
 
@@ -144,7 +145,7 @@ def create_invitation(
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)
-def revoke_invitation(invitation_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def revoke_invitation(invitation_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     invitations.revoke_invitation(session, principal, invitation_id=invitation_id)
     session.commit()
 
@@ -162,7 +163,7 @@ def create_api_token(body: ApiTokenCreate, principal: PrincipalDep, session: Ses
 
 
 @router.delete("/api-tokens/{token_id}", response_model=ApiTokenRead)
-def revoke_api_token(token_id: int, principal: PrincipalDep, session: SessionDep) -> ApiTokenRead:
+def revoke_api_token(token_id: Id, principal: PrincipalDep, session: SessionDep) -> ApiTokenRead:
     token = tokens.revoke_token(session, principal, token_id=token_id)
     session.commit()
     return ApiTokenRead.model_validate(token)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from convoflow import validators
 from convoflow.accounts.principal import Restrictions, Role
 from convoflow.accounts.workspace_settings import BusinessHours, ClosingNotes, WorkspaceSettings
+from convoflow.api.ids import Id
 from convoflow.schema_types import Email, Name100, OptionalPersonName, Password, PersonName, Timezone
 
 
@@ -66,7 +68,7 @@ class LoginResponse(MeRead):
 
 
 class SwitchWorkspace(_Body):
-    workspace_id: int
+    workspace_id: Id
 
 
 class AvailabilityUpdate(_Body):
@@ -96,6 +98,19 @@ class WorkspaceSettingsPatch(_Body):
     closing_notes: ClosingNotes | None = None
     lifecycle_enabled: bool | None = None
     business_hours: BusinessHours | None = None
+
+    @field_validator("language", "date_format", "closing_notes", "lifecycle_enabled", "business_hours")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Omit a setting to keep it; only default_country can be cleared with null.
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+    @field_validator("default_country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return None if value is None else validators.country_code(value)
 
 
 class WorkspaceUpdate(_Body):
@@ -130,7 +145,7 @@ class MemberUpdate(_Body):
 class InvitationCreate(_Body):
     email: Email
     role: Role = "agent"
-    team_id: int | None = None
+    team_id: Id | None = None
 
 
 class InvitationRead(BaseModel):

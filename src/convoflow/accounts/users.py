@@ -7,18 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from convoflow.accounts.models import LoginSession, Membership, User
 from convoflow.accounts.passwords import PasswordHasher, check_password_policy
-from convoflow.accounts.principal import Principal, Restrictions, Role
+from convoflow.accounts.principal import ManagerFlag, Principal, Restrictions, Role
+from convoflow.accounts.workspaces import lock_workspace
 from convoflow.contacts import assignment
 from convoflow.db.session import now
 from convoflow.errors import Conflict, NotFound, PermissionDenied, field_error
 from convoflow.validators import normalise_email
 
 OFFLINE_AFTER = timedelta(minutes=10)  # CRM-USER-02
+MANAGER_FLAGS: tuple[ManagerFlag, ...] = (
+    "restrict_space_setting",
+    "restrict_contact_deletion",
+    "restrict_data_export",
+    "restrict_space_integration",
+)
 Availability = Literal["online", "offline"]
 
 
@@ -33,6 +40,10 @@ def availability(user: User, at: datetime) -> Availability:
     if user.presence == "online" and user.last_seen_at is not None and at - user.last_seen_at < OFFLINE_AFTER:
         return "online"
     return "offline"
+
+
+def find_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -143,8 +154,13 @@ def _guard_last_owner(session: Session, membership: Membership) -> None:
 
 
 def _manageable(session: Session, principal: Principal, user_id: int) -> Member:
-    """The member `principal` may administer: Managers may not touch Owners."""
+    """The member `principal` may administer: Managers may not touch Owners.
+
+    Locks the workspace row first, so concurrent changes to members are serialised and the last-Owner
+    check (CRM-ROLE-04) counts Owners that no other transaction is changing.
+    """
     principal.require_manager("restrict_space_setting")
+    lock_workspace(session, principal.workspace_id)
     member = get_member(session, workspace_id=principal.workspace_id, user_id=user_id)
     if member.membership.role == "owner" and principal.role != "owner":
         raise PermissionDenied("Only an Owner can change another Owner", error="role_required")
@@ -161,6 +177,14 @@ def update_member(
 ) -> Member:
     member = _manageable(session, principal, user_id)
     membership = member.membership
+    new_role = membership.role if role is None else role
+    if new_role == "manager" and (new_role != membership.role or restrictions is not None):
+        _guard_manager_grant(
+            principal,
+            was_manager=membership.role == "manager",
+            before=Restrictions.model_validate(membership.restrictions),
+            after=restrictions or Restrictions.model_validate(membership.restrictions),
+        )
     if role is not None and role != membership.role:
         if "owner" in (role, membership.role) and principal.role != "owner":
             raise PermissionDenied("Only an Owner can grant or remove the Owner role", error="role_required")
@@ -171,6 +195,22 @@ def update_member(
         membership.restrictions = restrictions.model_dump()
     session.flush()
     return member
+
+
+def _guard_manager_grant(
+    principal: Principal, *, was_manager: bool, before: Restrictions, after: Restrictions
+) -> None:
+    """CRM-ROLE-02: a restricted Manager cannot give a Manager (themselves included) the rights their own
+    flags withhold: neither lift such a flag nor promote someone to Manager without it."""
+    if principal.role != "manager":
+        return
+    for flag in MANAGER_FLAGS:
+        withheld = getattr(principal.restrictions, flag)
+        granted = not getattr(after, flag) and (not was_manager or getattr(before, flag))
+        if withheld and granted:
+            raise PermissionDenied(
+                f"Your own {flag} restriction stops you from giving a Manager that right", error="restricted"
+            )
 
 
 def deactivate_member(session: Session, principal: Principal, *, user_id: int) -> Member:
@@ -233,8 +273,15 @@ def update_profile(session: Session, *, user_id: int, first_name: str | None, la
 
 
 def change_password(
-    session: Session, *, user_id: int, current_password: str, new_password: str, hasher: PasswordHasher
+    session: Session,
+    *,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    hasher: PasswordHasher,
+    keep_login_id: int | None = None,
 ) -> None:
+    """Sets a new password and signs the user out everywhere except the login session `keep_login_id`."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("User not found")
@@ -245,4 +292,8 @@ def change_password(
     except ValueError as exc:
         raise field_error("new_password", str(exc)) from None
     user.password_hash = hasher.hash(new_password)
+    others = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep_login_id is not None:
+        others = others.where(LoginSession.id != keep_login_id)
+    session.execute(others)
     session.flush()

@@ -6,6 +6,7 @@ import re
 import secrets
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from convoflow.accounts.principal import Principal, Restrictions
 from convoflow.accounts.workspace_settings import WorkspaceSettings
 from convoflow.contacts import lifecycle
 from convoflow.db.session import now
-from convoflow.errors import NotFound
+from convoflow.errors import InvalidInput, NotFound, field_error
 from convoflow.validators import timezone_name
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
@@ -96,12 +97,27 @@ def update_workspace(
     if name is not None:
         workspace.name = name
     if timezone is not None:
-        workspace.timezone = timezone_name(timezone)
+        try:
+            workspace.timezone = timezone_name(timezone)
+        except ValueError as exc:
+            raise field_error("timezone", str(exc)) from None
     if settings_patch:
         merged = {**workspace.settings, **settings_patch}
-        workspace.settings = WorkspaceSettings.model_validate(merged).model_dump(mode="json")
+        try:
+            validated = WorkspaceSettings.model_validate(merged)
+        except ValidationError as exc:
+            raise _settings_error(exc) from None
+        workspace.settings = validated.model_dump(mode="json")
     session.flush()
     return workspace
+
+
+def _settings_error(exc: ValidationError) -> InvalidInput:
+    details = [
+        {"field": ".".join(["settings", *(str(part) for part in err["loc"])]), "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    return InvalidInput(f"{details[0]['field']}: {details[0]['message']}", details=details)
 
 
 def delete_workspace(session: Session, principal: Principal) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -15,11 +16,18 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 
 import convoflow
-from convoflow.api.errors import install_error_handlers
+from convoflow.api.errors import REQUEST_ID_HEADER, install_error_handlers
 from convoflow.api.limits import BodySizeLimit
 from convoflow.api.router import api_router
 from convoflow.bootstrap import Container
 from convoflow.observability import request_id
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+def _client_request_id(value: str | None) -> str | None:
+    """A caller's X-Request-ID, kept only when short and plain (it lands in every log line)."""
+    return value if value is not None and _REQUEST_ID.match(value) else None
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -54,18 +62,20 @@ def create_app(container: Container, *, background: Sequence[BackgroundLoop] = (
     install_error_handlers(app)
     app.include_router(api_router)
 
+    # The middleware added last runs first: the request id wraps everything, the 413 included.
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+
     @app.middleware("http")
     async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or secrets.token_hex(8)
+        rid = _client_request_id(request.headers.get(REQUEST_ID_HEADER)) or secrets.token_hex(8)
+        request.state.request_id = rid  # for the 500 handler, which runs outside this middleware
         token = request_id.set(rid)
         try:
             response = await call_next(request)
         finally:
             request_id.reset(token)
-        response.headers["X-Request-ID"] = rid
+        response.headers[REQUEST_ID_HEADER] = rid
         return response
-
-    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -13,9 +13,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from convoflow.errors import ConvoflowError
+from convoflow.errors import ConvoflowError, RateLimited
+from convoflow.observability import request_id
 
 log = logging.getLogger("convoflow.api")
+
+REQUEST_ID_HEADER = "X-Request-ID"
 
 _HTTP_ERROR_IDS = {
     400: "bad_request",
@@ -46,20 +49,30 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _validation_detail(err: Mapping[str, Any]) -> dict[str, Any]:
+    if err.get("type") == "json_invalid":
+        # The location of a JSON syntax error is a character offset, not a field.
+        reason = (err.get("ctx") or {}).get("error")
+        position = err.get("loc", ("body",))[-1]
+        message = f"{reason} at position {position}" if reason else err.get("msg", "")
+        return {"field": "body", "message": message, "type": "json_invalid"}
+    return {
+        "field": _field_path(tuple(err.get("loc", ()))),
+        "message": err.get("msg", ""),
+        "type": err.get("type"),
+    }
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "field": _field_path(tuple(err.get("loc", ()))),
-            "message": err.get("msg", ""),
-            "type": err.get("type"),
-        }
-        for err in exc.errors()
-    ]
+    return [_validation_detail(err) for err in exc.errors()]
 
 
 async def _convoflow_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ConvoflowError)
-    return error_response(exc.status, exc.error, exc.message, exc.details)
+    headers = None
+    if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+        headers = {"Retry-After": str(max(1, int(exc.details["retry_after"])))}
+    return error_response(exc.status, exc.error, exc.message, exc.details, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -83,9 +96,17 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", "The change conflicts with a concurrent change; retry")
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("api.unhandled_error", exc_info=exc)
-    return error_response(500, "internal_error", "Unexpected server error")
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette calls this outside every middleware, after the request id's context has ended:
+    # take the id from the request state so the log line and the response still carry it.
+    rid: str | None = getattr(request.state, "request_id", None)
+    token = request_id.set(rid)
+    try:
+        log.exception("api.unhandled_error", exc_info=exc)
+    finally:
+        request_id.reset(token)
+    headers = {REQUEST_ID_HEADER: rid} if rid else None
+    return error_response(500, "internal_error", "Unexpected server error", headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from convoflow.api.ids import MAX_ID
 from convoflow.errors import MalformedRequest
 
 T = TypeVar("T")
@@ -25,7 +26,8 @@ class PageParams(BaseModel):
         """Id cursors: the next page holds ids below the last item's."""
         if self.cursor is None:
             return None
-        if not self.cursor.isdigit():
+        # isascii: str.isdigit() also accepts digits int() refuses ("²") or other scripts' digits.
+        if not (self.cursor.isascii() and self.cursor.isdigit()) or int(self.cursor) > MAX_ID:
             raise MalformedRequest("cursor is not valid", error="invalid_cursor")
         return int(self.cursor)
 

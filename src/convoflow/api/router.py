@@ -12,14 +12,17 @@ from convoflow.contacts import settings_routes
 from convoflow.conversations import routes as conversations_routes
 from convoflow.teams import routes as teams_routes
 
+# Each feature's own router, in mounting order (its routes' paths are relative to /api).
+FEATURE_ROUTERS: tuple[APIRouter, ...] = (
+    auth_routes.router,
+    accounts_routes.router,
+    teams_routes.router,
+    contacts_routes.router,
+    settings_routes.router,
+    conversations_routes.router,
+    channels_routes.router,
+)
+
 api_router = APIRouter(prefix="/api")
-for feature in (
-    auth_routes,
-    accounts_routes,
-    teams_routes,
-    contacts_routes,
-    settings_routes,
-    conversations_routes,
-    channels_routes,
-):
-    api_router.include_router(feature.router)
+for feature_router in FEATURE_ROUTERS:
+    api_router.include_router(feature_router)

@@ -13,17 +13,23 @@ from convoflow.channels.kinds import CHANNEL_KINDS
 from convoflow.channels.models import Channel
 from convoflow.db.session import now
 from convoflow.errors import Conflict, NotFound, field_error
-from convoflow.validators import fold
+from convoflow.validators import clean_name, fold
+
+MAX_NAME_LENGTH = 100
 
 
 def create_channel(
     session: Session, *, workspace_id: int, kind: str, name: str, config: dict[str, Any] | None = None
 ) -> Channel:
+    """CRM-CHAN-01: the name (1-100 characters, our decision) is unique in the workspace ignoring case."""
     if kind not in CHANNEL_KINDS:
         raise field_error("kind", f"kind must be one of {', '.join(CHANNEL_KINDS)}")
-    if session.scalar(
-        select(Channel.id).where(Channel.workspace_id == workspace_id, Channel.name_norm == fold(name))
-    ):
+    try:
+        name = clean_name(name, field="name", max_length=MAX_NAME_LENGTH)
+    except ValueError as exc:
+        raise field_error("name", str(exc)) from None
+    taken = select(Channel.id).where(Channel.workspace_id == workspace_id, Channel.name_norm == fold(name))
+    if session.scalar(taken) is not None:
         raise Conflict(f"A channel named {name!r} already exists", error="channel_name_taken")
     channel = Channel(
         workspace_id=workspace_id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from convoflow.accounts.models import Workspace
 from convoflow.accounts.principal import Principal
 from convoflow.contacts import field_values
+from convoflow.contacts.filters import STANDARD_FIELD_NAMES
 from convoflow.contacts.models import Contact, ContactField
 from convoflow.db.json_ops import remove_json_key
 from convoflow.db.session import now
@@ -20,14 +21,15 @@ from convoflow.errors import Conflict, InvalidInput, NotFound, field_error
 
 MAX_FIELDS = 200
 SLUG_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,50}$")
-# Names of standard fields and variables ($contact.name ...) a custom slug must not shadow.
+# Names of standard fields and variables ($contact.name ...) a custom slug must not shadow, and every
+# standard name of the filter model (a custom field named like one could never be filtered on).
 RESERVED_SLUGS = frozenset(
     {
         "id", "name", "firstname", "lastname", "first_name", "last_name", "email", "phone", "language",
         "country", "country_code", "countrycode", "profile_pic", "profilepic", "lifecycle", "tags",
         "assignee", "status", "blocked", "created_at", "updated_at", "channel", "custom_fields",
     }
-)  # fmt: skip
+) | STANDARD_FIELD_NAMES  # fmt: skip
 
 
 def slug_from_name(name: str) -> str:
@@ -174,7 +176,8 @@ def update_field(
         field.description = description
     if options is not None:
         field.options = check_options(field.type, options)
-        _drop_disallowed_values(session, field)
+        if field.type == "list":  # other types hold no options, and NOT IN () would clear every value
+            _drop_disallowed_values(session, field)
     session.flush()
     return field
 

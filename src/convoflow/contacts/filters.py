@@ -5,6 +5,8 @@ Field names are accepted in the v2 spelling (firstName) and in ours (first_name)
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -15,11 +17,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from convoflow.contacts.models import Contact, ContactField, ContactTag, LifecycleStage, Tag
-from convoflow.db.text_ops import fold_text, folded
+from convoflow.db.text_ops import folded, folded_text
 from convoflow.errors import InvalidInput
 from convoflow.validators import fold
 
 MAX_CONDITIONS = 20
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Operator = Literal[
     "isEqualTo",
@@ -78,6 +81,8 @@ _STANDARD: dict[str, tuple[ColumnElement[Any], str]] = {
     "created_at": (Contact.created_at.expression, "timestamp"),
     "createdat": (Contact.created_at.expression, "timestamp"),
 }
+# The standard names a condition may use; custom field slugs may not shadow them (CRM-FIELD-02).
+STANDARD_FIELD_NAMES: frozenset[str] = frozenset(_STANDARD)
 _PRESENCE = {"exists", "doesNotExist"}
 _EQUALITY = {"isEqualTo", "isNotEqualTo"} | _PRESENCE
 _TIMESTAMPS = {"isTimestampAfter", "isTimestampBefore", "isTimestampBetween"}
@@ -164,11 +169,11 @@ class _Compiler:
 
     def text_op(self, index: int, column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
         if op in ("hasAnyOf", "hasNoneOf"):
-            values = [fold_text(v) for v in _string_list(index, value)]
+            values = [folded_text(self.session, v) for v in _string_list(index, value)]
             hit = folded(self.session, column).in_(values)
             return hit if op == "hasAnyOf" else or_(column.is_(None), not_(hit))
         text_value = _string(index, value)
-        equal = folded(self.session, column) == fold_text(text_value)
+        equal = folded(self.session, column) == folded_text(self.session, text_value)
         return equal if op == "isEqualTo" else or_(column.is_(None), not_(equal))
 
     def number_op(self, index: int, column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
@@ -189,19 +194,23 @@ class _Compiler:
 
     def _instant(self, index: int, value: Any) -> datetime:
         """Unix seconds, or YYYY-MM-DD as the start of that day in the filter's time zone (API-CONT-09)."""
-        if isinstance(value, bool):
-            raise _bad(index, "value", "expected Unix seconds or YYYY-MM-DD")
-        if isinstance(value, int | float):
-            return datetime.fromtimestamp(value, UTC)
-        if isinstance(value, str):
-            try:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, int | float):
+                instant = datetime.fromtimestamp(value, UTC)
+            elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                instant = datetime.fromtimestamp(int(value), UTC)
+            elif isinstance(value, str) and _DAY.match(value.strip()):
                 day = date.fromisoformat(value.strip())
-            except ValueError:
-                if value.strip().lstrip("-").isdigit():
-                    return datetime.fromtimestamp(int(value), UTC)
-                raise _bad(index, "value", "expected Unix seconds or YYYY-MM-DD") from None
-            return datetime.combine(day, time(), self.zone).astimezone(UTC)
-        raise _bad(index, "value", "expected Unix seconds or YYYY-MM-DD")
+                instant = datetime.combine(day, time(), self.zone).astimezone(UTC)
+            else:
+                raise ValueError
+            instant.astimezone(self.zone)  # a date the filter's time zone can show too
+        except (ValueError, OverflowError, OSError):
+            # OverflowError/OSError: Unix seconds beyond what a datetime holds (e.g. 1e20)
+            raise _bad(index, "value", "expected Unix seconds or YYYY-MM-DD") from None
+        return instant
 
     def timestamp_op(
         self, index: int, column: ColumnElement[Any], op: str, value: Any
@@ -312,9 +321,12 @@ def _number(index: int, value: Any) -> float:
     if isinstance(value, bool):
         raise _bad(index, "value", "expected a number")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise _bad(index, "value", "expected a number") from None
+    if not math.isfinite(number):
+        raise _bad(index, "value", "expected a finite number")
+    return number
 
 
 def _boolean(index: int, value: Any) -> bool:

@@ -91,18 +91,21 @@ def resolve_sender(
         return contact, False
     created = False
     address = _identity_address(channel, external_id)
+    holder = None  # the contact already holding the identity's phone or email
     if address is not None:
         kind, value = address
-        match = (
+        holder = (
             contacts.find_by_phone(session, workspace_id=channel.workspace_id, phone=value)
             if kind == "phone"
             else contacts.find_by_email(session, workspace_id=channel.workspace_id, email=value)
         )
-        if match is not None and not _has_identity_on(session, match.id, channel.id):
-            contact = match
+        if holder is not None and not _has_identity_on(session, holder.id, channel.id):
+            contact = holder
     if contact is None:
         values = _profile_values(session, channel.workspace_id, profile)
-        if address is not None:
+        if address is not None and holder is None:
+            # A phone or email another contact holds is dropped like a taken profile value (the
+            # holder already has an identity on this channel), so the message is never lost.
             values.setdefault(address[0], address[1])
         contact = contacts.create_contact(
             session, workspace_id=channel.workspace_id, actor=Actor("contact"), values=values

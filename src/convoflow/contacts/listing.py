@@ -11,7 +11,7 @@ from convoflow.accounts.principal import Principal
 from convoflow.contacts.filters import ContactFilter, compile_filter
 from convoflow.contacts.models import Contact
 from convoflow.contacts.visibility import visible_contacts
-from convoflow.db.text_ops import fold_text, folded
+from convoflow.db.text_ops import folded, folded_text
 from convoflow.errors import field_error
 from convoflow.validators import timezone_name_ignoring_case
 
@@ -38,13 +38,14 @@ def list_contacts(
         raise field_error("timezone", str(exc)) from None
     query = select(Contact).where(visible_contacts(principal))
     if search and search.strip():
-        pattern = _like_pattern(fold_text(search.strip()))
+        pattern = _like_pattern(search.strip())
+        folded_pattern = folded_text(session, pattern)
         full_name = Contact.first_name + " " + Contact.last_name
         query = query.where(
             or_(
-                folded(session, full_name).like(pattern, escape="\\"),
-                folded(session, Contact.email).like(pattern, escape="\\"),
-                Contact.phone.like(_like_pattern(search.strip()), escape="\\"),
+                folded(session, full_name).like(folded_pattern, escape="\\"),
+                folded(session, Contact.email).like(folded_pattern, escape="\\"),
+                Contact.phone.like(pattern, escape="\\"),
             )
         )
     if contact_filter is not None:

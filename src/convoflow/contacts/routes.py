@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from convoflow.api.deps import PrincipalDep, SessionDep
+from convoflow.api.ids import Id
 from convoflow.api.pagination import Page, PageDep, id_page
 from convoflow.contacts import assignment, lifecycle, listing, merge, service
 from convoflow.contacts.filters import ContactFilter
@@ -85,13 +86,13 @@ def create_contact(body: ContactWrite, principal: PrincipalDep, session: Session
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
-def get_contact(contact_id: int, principal: PrincipalDep, session: SessionDep) -> ContactRead:
+def get_contact(contact_id: Id, principal: PrincipalDep, session: SessionDep) -> ContactRead:
     return _read(session, service.get_contact(session, principal, contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactRead)
 def update_contact(
-    contact_id: int, body: ContactWrite, principal: PrincipalDep, session: SessionDep
+    contact_id: Id, body: ContactWrite, principal: PrincipalDep, session: SessionDep
 ) -> ContactRead:
     contact = service.get_contact(session, principal, contact_id, for_update=True)
     service.update_contact(
@@ -106,16 +107,14 @@ def update_contact(
 
 
 @router.delete("/contacts/{contact_id}", status_code=204)
-def delete_contact(contact_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def delete_contact(contact_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     contact = service.get_contact(session, principal, contact_id, for_update=True)
     service.delete_contact(session, principal, contact=contact)
     session.commit()
 
 
 @router.patch("/contacts/{contact_id}/tags", response_model=ContactRead)
-def change_tags(
-    contact_id: int, body: TagChange, principal: PrincipalDep, session: SessionDep
-) -> ContactRead:
+def change_tags(contact_id: Id, body: TagChange, principal: PrincipalDep, session: SessionDep) -> ContactRead:
     contact = service.get_contact(session, principal, contact_id, for_update=True)
     change_contact_tags(session, contact=contact, add=body.add, remove=body.remove, actor=principal.actor)
     session.commit()
@@ -124,7 +123,7 @@ def change_tags(
 
 @router.put("/contacts/{contact_id}/lifecycle", response_model=ContactRead)
 def set_lifecycle(
-    contact_id: int, body: LifecycleChange, principal: PrincipalDep, session: SessionDep
+    contact_id: Id, body: LifecycleChange, principal: PrincipalDep, session: SessionDep
 ) -> ContactRead:
     contact = service.get_contact(session, principal, contact_id, for_update=True)
     lifecycle.set_contact_stage(session, contact=contact, stage_id=body.stage_id, actor=principal.actor)
@@ -134,7 +133,7 @@ def set_lifecycle(
 
 @router.put("/contacts/{contact_id}/assignee", response_model=ContactRead)
 def set_assignee(
-    contact_id: int, body: AssigneeChange, principal: PrincipalDep, session: SessionDep
+    contact_id: Id, body: AssigneeChange, principal: PrincipalDep, session: SessionDep
 ) -> ContactRead:
     contact = service.get_contact(session, principal, contact_id, for_update=True)
     assignment.assign(session, principal, contact=contact, user_id=body.user_id)
@@ -144,7 +143,7 @@ def set_assignee(
 
 @router.put("/contacts/{contact_id}/blocked", response_model=ContactRead)
 def set_blocked(
-    contact_id: int, body: BlockChange, principal: PrincipalDep, session: SessionDep
+    contact_id: Id, body: BlockChange, principal: PrincipalDep, session: SessionDep
 ) -> ContactRead:
     contact = service.get_contact(session, principal, contact_id, for_update=True)
     service.set_blocked(session, contact=contact, blocked=body.blocked, actor=principal.actor)
@@ -170,7 +169,7 @@ def merge_contacts(body: MergeRequest, principal: PrincipalDep, session: Session
 
 @router.get("/contacts/{contact_id}/activity", response_model=Page[ActivityRead])
 def contact_activity(
-    contact_id: int, principal: PrincipalDep, session: SessionDep, page: PageDep
+    contact_id: Id, principal: PrincipalDep, session: SessionDep, page: PageDep
 ) -> Page[ActivityRead]:
     """Field, tag, stage and assignee changes, conversations and messages, newest first (CRM-CONT-04)."""
     contact = service.get_contact(session, principal, contact_id)

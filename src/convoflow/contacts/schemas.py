@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convoflow.api.ids import Id
 from convoflow.contacts.field_values import FieldType
 from convoflow.contacts.filters import ContactFilter
 from convoflow.schema_types import Color, Description255, Emoji, Name50, Name255
@@ -78,11 +79,11 @@ class TagChange(_Body):
 
 
 class LifecycleChange(_Body):
-    stage_id: int | None
+    stage_id: Id | None
 
 
 class AssigneeChange(_Body):
-    user_id: int | None
+    user_id: Id | None
 
 
 class BlockChange(_Body):
@@ -90,7 +91,7 @@ class BlockChange(_Body):
 
 
 class MergeRequest(_Body):
-    contact_ids: list[int] = Field(min_length=2, max_length=2, description="[survivor, merged away]")
+    contact_ids: list[Id] = Field(min_length=2, max_length=2, description="[survivor, merged away]")
     values: ContactWrite | None = Field(None, description="Values that win over both contacts'")
 
 
@@ -166,7 +167,7 @@ class StageRead(BaseModel):
 
 
 class StageOrder(_Body):
-    stage_ids: list[int] = Field(max_length=20)
+    stage_ids: list[Id] = Field(max_length=20)
 
 
 class ActivityRead(BaseModel):

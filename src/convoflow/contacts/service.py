@@ -187,13 +187,11 @@ def update_contact(
         field_defs.fields_by_slug(session, workspace_id=contact.workspace_id), custom_fields or {}
     )
     _check_unique(session, workspace_id=contact.workspace_id, values=standard, except_id=contact.id)
-    if (
-        "phone" in standard
-        and standard["phone"]
-        and contact.country_code is None
-        and "country_code" not in standard
-    ):
-        standard["country_code"] = country_from_phone(standard["phone"])
+    if "phone" in standard or "country_code" in standard:
+        # CRM-FIELD-01: an empty country is derived from the phone, as on create.
+        phone = standard.get("phone", contact.phone)
+        if phone and standard.get("country_code", contact.country_code) is None:
+            standard["country_code"] = country_from_phone(phone)
     changes: list[dict[str, Any]] = []
     for key, new in standard.items():
         old = getattr(contact, key)

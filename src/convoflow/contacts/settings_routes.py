@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from convoflow.api.deps import PrincipalDep, SessionDep
+from convoflow.api.ids import Id
 from convoflow.contacts import fields, lifecycle, tags
 from convoflow.contacts.models import Tag
 from convoflow.contacts.schemas import (
@@ -46,7 +47,7 @@ def create_field(body: FieldCreate, principal: PrincipalDep, session: SessionDep
 
 
 @router.patch("/fields/{field_id}", response_model=FieldRead)
-def update_field(field_id: int, body: FieldUpdate, principal: PrincipalDep, session: SessionDep) -> FieldRead:
+def update_field(field_id: Id, body: FieldUpdate, principal: PrincipalDep, session: SessionDep) -> FieldRead:
     field = fields.update_field(
         session,
         principal,
@@ -60,7 +61,7 @@ def update_field(field_id: int, body: FieldUpdate, principal: PrincipalDep, sess
 
 
 @router.delete("/fields/{field_id}", status_code=204)
-def delete_field(field_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def delete_field(field_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     fields.delete_field(session, principal, field_id=field_id)
     session.commit()
 
@@ -97,7 +98,7 @@ def create_tag(body: TagCreate, principal: PrincipalDep, session: SessionDep) ->
 
 
 @router.patch("/tags/{tag_id}", response_model=TagRead)
-def update_tag(tag_id: int, body: TagUpdate, principal: PrincipalDep, session: SessionDep) -> TagRead:
+def update_tag(tag_id: Id, body: TagUpdate, principal: PrincipalDep, session: SessionDep) -> TagRead:
     cleared = frozenset(
         k for k in ("color", "emoji") if k in body.model_fields_set and getattr(body, k) is None
     )
@@ -116,7 +117,7 @@ def update_tag(tag_id: int, body: TagUpdate, principal: PrincipalDep, session: S
 
 
 @router.delete("/tags/{tag_id}", status_code=204)
-def delete_tag(tag_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def delete_tag(tag_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     tags.delete_tag(session, principal, tag_id=tag_id)
     session.commit()
 
@@ -146,7 +147,7 @@ def reorder_stages(body: StageOrder, principal: PrincipalDep, session: SessionDe
 
 
 @router.patch("/lifecycle-stages/{stage_id}", response_model=StageRead)
-def update_stage(stage_id: int, body: StageUpdate, principal: PrincipalDep, session: SessionDep) -> StageRead:
+def update_stage(stage_id: Id, body: StageUpdate, principal: PrincipalDep, session: SessionDep) -> StageRead:
     stage = lifecycle.update_stage(
         session,
         principal,
@@ -160,6 +161,6 @@ def update_stage(stage_id: int, body: StageUpdate, principal: PrincipalDep, sess
 
 
 @router.delete("/lifecycle-stages/{stage_id}", status_code=204)
-def delete_stage(stage_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def delete_stage(stage_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     lifecycle.delete_stage(session, principal, stage_id=stage_id)
     session.commit()

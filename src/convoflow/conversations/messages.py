@@ -62,6 +62,18 @@ def find_by_provider_id(session: Session, *, channel_id: int, provider_message_i
     )
 
 
+def _seen_before(session: Session, channel: Channel, provider_message_id: str | None) -> Inbound | None:
+    """The earlier copy of a redelivered provider message (CRM-CHAN-02), or None."""
+    if provider_message_id is None:
+        return None
+    seen = find_by_provider_id(session, channel_id=channel.id, provider_message_id=provider_message_id)
+    if seen is None:
+        return None
+    contact = session.get(Contact, seen.contact_id)
+    assert contact is not None
+    return Inbound(contact, seen, contact_created=False, conversation_opened=False, duplicate=True)
+
+
 def record_inbound(
     session: Session,
     *,
@@ -77,15 +89,19 @@ def record_inbound(
     and emits contact.created, conversation.opened and message.received in that order. A provider
     message id seen before on this channel changes nothing (CRM-CHAN-02).
     """
-    if provider_message_id is not None:
-        seen = find_by_provider_id(session, channel_id=channel.id, provider_message_id=provider_message_id)
-        if seen is not None:
-            contact = session.get(Contact, seen.contact_id)
-            assert contact is not None
-            return Inbound(contact, seen, contact_created=False, conversation_opened=False, duplicate=True)
+    duplicate = _seen_before(session, channel, provider_message_id)
+    if duplicate is not None:
+        return duplicate
     contact, created = resolve_sender(
         session, channel=channel, external_id=external_id, profile=profile or ChannelProfile()
     )
+    if not created:
+        # Every change to a contact locks its row first (docs/decisions.md): a concurrent message of the
+        # same contact waits here, then sees the conversation it opened and the message it stored.
+        session.refresh(contact, with_for_update=True)
+        duplicate = _seen_before(session, channel, provider_message_id)
+        if duplicate is not None:
+            return duplicate
     actor = Actor.contact(contact.id)
     conversation, opened = None, False
     if not contact.blocked:

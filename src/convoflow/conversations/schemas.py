@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convoflow.api.ids import Id
 from convoflow.schema_types import Description255, Name128
 
 
@@ -56,7 +57,7 @@ class ConversationRead(BaseModel):
 
 
 class CloseRequest(_Body):
-    category_id: int | None = None
+    category_id: Id | None = None
     summary: str | None = Field(None, max_length=512)
 
 
@@ -95,7 +96,7 @@ class InboxItem(BaseModel):
 
 class CommentCreate(_Body):
     text: str = Field(min_length=1, max_length=1000)
-    mentions: list[int] = Field(default_factory=list, max_length=50, description="Ids of mentioned users")
+    mentions: list[Id] = Field(default_factory=list, max_length=50, description="Ids of mentioned users")
 
 
 class CommentRead(BaseModel):

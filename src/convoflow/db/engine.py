@@ -34,6 +34,9 @@ def build_engine(url: str, *, sqlite_synchronous: str = "normal", echo: bool = F
         dbapi_connection.isolation_level = None
         dbapi_connection.create_function("casefold", 1, sql_casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # Only possible on a new, empty file, and before journal_mode=WAL writes its first page.
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         for pragma in (
             "journal_mode=WAL",
             f"synchronous={sqlite_synchronous.upper()}",
@@ -51,22 +54,29 @@ def build_engine(url: str, *, sqlite_synchronous: str = "normal", echo: bool = F
     return engine
 
 
-def create_sqlite_file_pragmas(engine: Engine) -> None:
-    """Settings that only take effect on a new, empty database file."""
-    raw = engine.raw_connection()  # outside the BEGIN hook: these pragmas refuse to run in a transaction
-    try:
-        cursor = raw.cursor()
-        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
-            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        cursor.close()
-    finally:
-        raw.close()
-
-
 def checkpoint(engine: Engine) -> None:
     """Folds the WAL into the main file, so the file alone is a complete copy of the database."""
     raw = engine.raw_connection()
     try:
         raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    finally:
+        raw.close()
+
+
+def reclaim_free_pages(engine: Engine, pages: int = 1000) -> int:
+    """SQLite only: returns up to `pages` free pages to the file system (auto_vacuum=INCREMENTAL).
+
+    Returns how many free pages remain; on PostgreSQL (autovacuum does this) it does nothing.
+    """
+    if engine.dialect.name != "sqlite":
+        return 0
+    raw = engine.raw_connection()  # outside the BEGIN hook: the pragma works on committed pages
+    try:
+        cursor = raw.cursor()
+        # executescript steps the pragma to completion; a plain execute frees a single page.
+        cursor.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
+        remaining = int(cursor.execute("PRAGMA freelist_count").fetchone()[0])
+        cursor.close()
+        return remaining
     finally:
         raw.close()

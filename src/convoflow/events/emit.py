@@ -29,6 +29,11 @@ def emit(
     """
     if type not in ALL_EVENTS:
         raise ValueError(f"unknown event type {type!r}")
+    actor_id = actor.actor_id
+    if actor.source == "contact" and actor_id is None:
+        # A contact acts on itself: the contact created by its own first message had no id yet
+        # when its actor was made, but its events must still name it (CRM-EVT-02).
+        actor_id = contact_id
     return session.execute(
         insert(Event)
         .values(
@@ -37,7 +42,7 @@ def emit(
             type=type,
             payload=payload,
             source=actor.source,
-            actor_id=actor.actor_id,
+            actor_id=actor_id,
             run_id=actor.run_id,
             occurred_at=now(session),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from convoflow.api.deps import PrincipalDep, SessionDep
+from convoflow.api.ids import Id
 from convoflow.teams import service
 from convoflow.teams.models import Team
 from convoflow.teams.schemas import TeamCreate, TeamMemberAdd, TeamRead, TeamUpdate
@@ -44,27 +45,27 @@ def create_team(body: TeamCreate, principal: PrincipalDep, session: SessionDep) 
 
 
 @router.get("/teams/{team_id}", response_model=TeamRead)
-def get_team(team_id: int, principal: PrincipalDep, session: SessionDep) -> TeamRead:
+def get_team(team_id: Id, principal: PrincipalDep, session: SessionDep) -> TeamRead:
     service.get_team(session, workspace_id=principal.workspace_id, team_id=team_id)
     return _read_one(session, principal.workspace_id, team_id)
 
 
 @router.patch("/teams/{team_id}", response_model=TeamRead)
-def update_team(team_id: int, body: TeamUpdate, principal: PrincipalDep, session: SessionDep) -> TeamRead:
+def update_team(team_id: Id, body: TeamUpdate, principal: PrincipalDep, session: SessionDep) -> TeamRead:
     service.update_team(session, principal, team_id=team_id, name=body.name, description=body.description)
     session.commit()
     return _read_one(session, principal.workspace_id, team_id)
 
 
 @router.delete("/teams/{team_id}", status_code=204)
-def delete_team(team_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def delete_team(team_id: Id, principal: PrincipalDep, session: SessionDep) -> None:
     service.delete_team(session, principal, team_id=team_id)
     session.commit()
 
 
 @router.post("/teams/{team_id}/members", response_model=TeamRead)
 def add_team_member(
-    team_id: int, body: TeamMemberAdd, principal: PrincipalDep, session: SessionDep
+    team_id: Id, body: TeamMemberAdd, principal: PrincipalDep, session: SessionDep
 ) -> TeamRead:
     service.add_member(session, principal, team_id=team_id, user_id=body.user_id, move=body.move)
     session.commit()
@@ -72,7 +73,7 @@ def add_team_member(
 
 
 @router.delete("/teams/{team_id}/members/{user_id}", response_model=TeamRead)
-def remove_team_member(team_id: int, user_id: int, principal: PrincipalDep, session: SessionDep) -> TeamRead:
+def remove_team_member(team_id: Id, user_id: Id, principal: PrincipalDep, session: SessionDep) -> TeamRead:
     service.remove_member(session, principal, team_id=team_id, user_id=user_id)
     session.commit()
     return _read_one(session, principal.workspace_id, team_id)

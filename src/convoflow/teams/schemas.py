@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from convoflow.api.ids import Id
 from convoflow.schema_types import Description255, Name50
 
 
@@ -32,5 +33,5 @@ class TeamRead(BaseModel):
 
 
 class TeamMemberAdd(_Body):
-    user_id: int
+    user_id: Id
     move: bool = False  # CRM-TEAM-02: confirm moving a user out of their current team

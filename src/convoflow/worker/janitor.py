@@ -1,4 +1,4 @@
-"""Housekeeping: drops expired browser sessions and invitations."""
+"""Housekeeping: drops expired browser sessions and invitations, and gives SQLite's free pages back."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, Result, delete
 from sqlalchemy.orm import Session
 
 from convoflow.accounts.models import Invitation, LoginSession
+from convoflow.db.engine import reclaim_free_pages
 from convoflow.db.session import Database, now
 
 log = logging.getLogger("convoflow.janitor")
@@ -44,4 +45,5 @@ def _purge_once(db: Database) -> dict[str, int]:
     with db.session() as session:
         purged = purge_expired(session)
         session.commit()
+    purged["free_pages_left"] = reclaim_free_pages(db.engine)
     return purged
