@@ -8,6 +8,7 @@ knows no feature.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 import convoflow
 
 SRC = Path(convoflow.__file__).parent
-FEATURES = ("accounts", "channels", "contacts", "conversations", "events", "teams")
+FEATURES = ("accounts", "audit", "channels", "contacts", "conversations", "events", "teams", "workflows")
 ROUTE_FILES = ("routes.py", "auth_routes.py", "settings_routes.py")
 
 
@@ -216,6 +217,12 @@ def test_route_modules_leave_queries_to_services(module: Module) -> None:
     assert calls == []
 
 
+def test_route_modules_do_not_import_the_database_layer() -> None:
+    # DESIGN.md §2: routes call services, never `db` directly.
+    offenders = {m.name: _uses(m, "convoflow.db") for m in MODULES if m.is_route and _uses(m, "convoflow.db")}
+    assert offenders == {}
+
+
 def test_services_never_commit_or_roll_back() -> None:
     # Transactions belong to whoever opened the session: routes, the API dependencies, the CLI, the worker.
     owners = ("convoflow.api", "convoflow.cli", "convoflow.worker", "convoflow.db.migrations")
@@ -273,3 +280,73 @@ def test_only_the_clock_reads_the_time() -> None:
             }:
                 offenders.append(f"{module.name}:{node.lineno}")
     assert offenders == []
+
+
+# --- The workflows package (DESIGN.md §2) -------------------------------------------------------------
+
+WORKFLOW_MODULES = [m for m in MODULES if m.name.startswith("convoflow.workflows")]
+DEFINITION_PACKAGE = "convoflow.workflows.definition"
+
+
+def test_the_workflows_modules_are_found_and_checked() -> None:
+    names = {m.name for m in WORKFLOW_MODULES}
+    assert {
+        "convoflow.workflows.service",
+        "convoflow.workflows.routes",
+        "convoflow.workflows.definition.graph",
+        "convoflow.workflows.definition.validate",
+        "convoflow.workflows.definition.loops",
+    } <= names
+    # The generic rules above cover them: the routes module is a route (no queries, commits allowed)...
+    assert "convoflow.workflows.routes" in {m.name for m in ROUTES_WITHOUT_QUERIES}
+    # ...and every other workflows module is a service for the no-commit rule.
+    assert [m.name for m in WORKFLOW_MODULES if m.is_route] == ["convoflow.workflows.routes"]
+
+
+def _top_level(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_the_definition_layer_imports_only_the_stdlib_pydantic_and_itself() -> None:
+    # The pure layer: validation, loops and the document model run without a database or a web stack.
+    offenders: dict[str, list[str]] = {}
+    checked = [
+        m
+        for m in WORKFLOW_MODULES
+        if m.name == DEFINITION_PACKAGE or m.name.startswith(DEFINITION_PACKAGE + ".")
+    ]
+    assert len(checked) >= 10
+    for module in checked:
+        used = [
+            name
+            for name in module.imports()
+            if name
+            and name != "__future__"
+            and _top_level(name) not in sys.stdlib_module_names
+            and _top_level(name) not in {"pydantic", "pydantic_core"}
+            and not (name == DEFINITION_PACKAGE or name.startswith(DEFINITION_PACKAGE + "."))
+        ]
+        if used:
+            offenders[module.name] = sorted(used)
+    assert offenders == {}
+
+
+def test_workflow_services_import_neither_the_http_layer_nor_the_worker() -> None:
+    # DESIGN.md §2: workflows/service, transfer (and later store) never import api, devapi or worker.
+    offenders = {
+        m.name: _uses(m, "convoflow.api") + _uses(m, "convoflow.devapi") + _uses(m, "convoflow.worker")
+        for m in WORKFLOW_MODULES
+        if not m.is_route
+        and (_uses(m, "convoflow.api") or _uses(m, "convoflow.devapi") or _uses(m, "convoflow.worker"))
+    }
+    assert offenders == {}
+
+
+def test_features_do_not_import_the_workflow_engine() -> None:
+    # Features may ask `workflows.references` who uses an object, but never reach into the engine.
+    offenders = {
+        m.name: _uses(m, "convoflow.workflows.engine")
+        for m in MODULES
+        if not m.name.startswith("convoflow.workflows") and _uses(m, "convoflow.workflows.engine")
+    }
+    assert offenders == {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +24,9 @@ from convoflow.observability import configure_logging
 from convoflow.settings import Settings
 from convoflow.validators import clean_name
 from convoflow.worker.janitor import run_janitor
+from convoflow.workflows import service as workflow_service
+from convoflow.workflows import transfer
+from convoflow.workflows.definition import limits
 
 app = typer.Typer(
     help="convoflow: omnichannel customer messaging with durable workflows.", no_args_is_help=True
@@ -29,7 +34,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+AsMember = Annotated[str | None, typer.Option("--as", help="Act as this member's email (default: an Owner)")]
+workflows_app = typer.Typer(help="Workflow files.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(workflows_app, name="workflows")
 
 
 @contextmanager
@@ -198,3 +206,70 @@ def _role(value: str) -> Role:
     if value == "owner":
         return "owner"
     return "manager" if value == "manager" else "agent"
+
+
+@workflows_app.command("export")
+def workflows_export(
+    workflow_id: Annotated[int, typer.Argument(help="Id of the workflow")],
+    output: Annotated[
+        Path | None, typer.Option(help="File to write; '-' for standard output; default <name>.json")
+    ] = None,
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Act as this member (default: an Owner)")
+    ] = None,
+) -> None:
+    """Export a workflow as a JSON file (WF-IO-01), secrets left out."""
+    with _container() as container:
+        _prepare_schema(container)
+        with container.db.session(readonly=True) as session:
+            try:
+                workspace_id = workflow_service.workspace_of(session, workflow_id)
+                principal = users.acting_member(session, workspace_id=workspace_id, email=as_email)
+                filename, document = transfer.export_document(session, principal, workflow_id=workflow_id)
+            except ConvoflowError as exc:
+                typer.echo(f"Error: {exc.message}", err=True)
+                raise typer.Exit(code=1) from None
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is not None and str(output) == "-":
+        typer.echo(text, nl=False)
+        return
+    target = output or Path(filename)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"Error: cannot write {target}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"Wrote {target}")
+
+
+@workflows_app.command("import")
+def workflows_import(
+    file: Annotated[Path, typer.Argument(help="An exported workflow file", exists=True, dir_okay=False)],
+    workspace_id: Annotated[int, typer.Option(help="Workspace to import into")],
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Act as this member (default: an Owner)")
+    ] = None,
+) -> None:
+    """Import a workflow file as a new Draft; references the workspace lacks are stripped and listed."""
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(limits.IMPORT_MAX_BYTES + 1)  # enough to tell a file that is too large
+    except OSError as exc:
+        typer.echo(f"Error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=1) from None
+    with _container() as container:
+        _prepare_schema(container)
+        with container.db.session() as session:
+            try:
+                principal = users.acting_member(session, workspace_id=workspace_id, email=as_email)
+                imported = transfer.import_file(session, principal, raw=raw)
+                session.commit()
+            except ConvoflowError as exc:
+                typer.echo(f"Error: {exc.message}", err=True)
+                for detail in exc.details if isinstance(exc.details, list) else []:
+                    typer.echo(f"  {detail}", err=True)
+                raise typer.Exit(code=1) from None
+    workflow = imported.workflow
+    typer.echo(f"Imported {workflow.name!r} as draft workflow {workflow.id}.")
+    for stripped in imported.stripped:
+        typer.echo(f"  stripped: step {stripped.step_name!r} {stripped.setting} ({stripped.label})")

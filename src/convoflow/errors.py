@@ -66,3 +66,9 @@ class ContactBusy(ConvoflowError):
 def field_error(field: str, message: str, *, error: str = "validation_error") -> InvalidInput:
     """An InvalidInput naming one field, with the same details shape as request validation errors."""
     return InvalidInput(message, error=error, details=[{"field": field, "message": message}])
+
+
+class WorkflowInvalid(InvalidInput):
+    """A definition with configuration errors or a loop; `details` lists the problems (WF-BLD-06)."""
+
+    default_error = "workflow_invalid"

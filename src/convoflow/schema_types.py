@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -21,6 +22,8 @@ def _description(max_length: int) -> object:
         value = value.strip()
         if len(value) > max_length:
             raise ValueError(f"description must be at most {max_length} characters")
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+            raise ValueError("description must not contain control characters")
         return value
 
     return AfterValidator(check)

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from convoflow.api.errors import install_error_handlers
+from convoflow.bootstrap import Container
 from convoflow.errors import Conflict, ContactBusy, RateLimited, field_error
 from convoflow.teams import service as teams_service
 from tests.api.conftest import team_names
-from tests.support import World, assert_error
+from tests.support import World, assert_error, login, seed_world
 
 JSON = {"content-type": "application/json"}
 
@@ -212,3 +213,18 @@ def test_error_bodies_are_plain_json_objects(owner: TestClient) -> None:
     raw = owner.post("/api/teams", content=b"x" * (2 * 1024 * 1024), headers=JSON)
     parsed = json.loads(raw.content)
     assert set(parsed) == {"code", "error", "message"} and parsed["code"] == 413
+
+
+def test_text_the_database_cannot_store_is_422_not_500(
+    client: TestClient, session: Session, container: Container
+) -> None:
+    # A NUL character is valid JSON but PostgreSQL text refuses it; SQLite stores it. Either way no 500.
+    world = seed_world(session, container.hasher)
+    login(client, world.owner)
+    response = client.get("/api/contacts", params={"search": "a\x00b"})
+    if container.db.dialect == "postgresql":
+        assert_error(response, 422, "invalid_value")
+    else:
+        assert response.status_code == 200 and response.json()["items"] == []
+    refused = client.post("/api/teams", json={"name": "Ventas", "description": "x\x00y"})
+    assert_error(refused, 422, "validation_error")

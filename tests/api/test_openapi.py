@@ -42,6 +42,9 @@ def test_openapi_lists_every_api_route(client: TestClient) -> None:
         ("post", "/api/teams/{team_id}/members"),
         ("get", "/api/channels"),
         ("post", "/api/closing-categories"),
+        ("get", "/api/workflows"),
+        ("post", "/api/workflows/{workflow_id}/publish"),
+        ("get", "/api/workflow-templates"),
         ("get", "/healthz"),
     ]:
         assert route in documented
@@ -66,6 +69,7 @@ def test_operation_ids_are_unique_and_tag_dash_name(client: TestClient) -> None:
     assert by_id["teams-create_team"] == ("post", "/api/teams")
     assert by_id["channels-list_channels"] == ("get", "/api/channels")
     assert by_id["health-healthz"] == ("get", "/healthz")
+    assert by_id["workflows-publish_workflow"] == ("post", "/api/workflows/{workflow_id}/publish")
 
 
 def test_error_responses_and_id_bounds_are_documented(client: TestClient) -> None:
@@ -74,3 +78,11 @@ def test_error_responses_and_id_bounds_are_documented(client: TestClient) -> Non
     team_id = next(p for p in get_team["parameters"] if p["name"] == "team_id")
     assert team_id["schema"]["minimum"] == 1 and team_id["schema"]["maximum"] == 2**63 - 1
     assert "422" in get_team["responses"]
+
+
+def test_the_workflow_import_documents_its_raw_json_body(client: TestClient) -> None:
+    # POST /api/workflows/import reads the exported file as the raw body (WF-IO-04).
+    doc = client.get("/openapi.json").json()
+    body = doc["paths"]["/api/workflows/import"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {"type": "object"}

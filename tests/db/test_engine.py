@@ -154,7 +154,7 @@ def test_schema_revision_is_read_without_waiting_for_a_writer(engine: Engine, im
     db = Database(engine, FakeClock())
     with db.session() as writer:
         writer.execute(text("SELECT 1"))  # holds the write lock
-        assert migrate.current_revision(impatient.engine) == "0001"
+        assert migrate.current_revision(impatient.engine) == migrate.head_revision(impatient.engine)
         assert migrate.is_current(impatient.engine)
 
 

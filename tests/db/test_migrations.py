@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -41,15 +42,24 @@ def _drift(engine: Engine) -> list[Any]:
 
 
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
-    assert migrate.current_revision(engine) == "0001"
+    head = migrate.head_revision(engine)
+    assert head is not None
+    assert migrate.current_revision(engine) == head
     assert _drift(engine) == []
 
 
-def test_migrations_form_one_line_ending_at_0001(engine: Engine) -> None:
+def test_migrations_form_one_line_from_0001_to_the_head(engine: Engine) -> None:
     scripts = ScriptDirectory.from_config(migrate.alembic_config(engine))
-    assert scripts.get_heads() == ["0001"]
-    assert migrate.head_revision(engine) == "0001"
-    assert [rev.revision for rev in scripts.walk_revisions()] == ["0001"]
+    head = migrate.head_revision(engine)
+    assert scripts.get_heads() == [head]
+    newest_first = list(scripts.walk_revisions())
+    # One line: each revision revises exactly the one before it, down to 0001 which revises nothing.
+    assert newest_first[0].revision == head
+    assert newest_first[-1].revision == "0001"
+    assert newest_first[-1].down_revision is None
+    for later, earlier in itertools.pairwise(newest_first):
+        assert later.down_revision == earlier.revision
+    assert "0002" in {rev.revision for rev in newest_first}  # workflows, versions and audit_log
 
 
 def _user_relations(conn: Connection) -> set[str]:
@@ -76,6 +86,33 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
                     "VALUES ('a@example.com', 'A', '', 'x', 'offline', '2026-01-05 09:00:00')"
                 )
             )
+            # Rows in the tables of 0002 (workflows, their versions, the audit log) must not stop it either.
+            conn.execute(
+                text(
+                    "INSERT INTO workspaces (slug, name, timezone, settings, created_at) "
+                    "VALUES ('acme', 'Acme', 'UTC', '{}', '2026-01-05 09:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO workflows (workspace_id, name, name_norm, description, state, draft, "
+                    "revision, settings, created_at, updated_at) SELECT id, 'W', 'w', '', 'published', "
+                    "'{}', 1, '{}', '2026-01-05 09:00:00', '2026-01-05 09:00:00' FROM workspaces"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO workflow_versions (workflow_id, number, definition, content_hash, "
+                    "published_at) SELECT id, 1, '{}', 'x', '2026-01-05 09:00:00' FROM workflows"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (workspace_id, actor_kind, action, target_kind, target_id, "
+                    "data, at) SELECT id, 'system', 'created', 'workflow', 1, '{}', "
+                    "'2026-01-05 09:00:00' FROM workspaces"
+                )
+            )
 
         migrate.downgrade(engine, "base")
 
@@ -86,7 +123,7 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
     finally:
         migrate.upgrade(engine)
 
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
     assert migrate.is_current(engine)
     assert set(inspect(engine).get_table_names()) == tables | {"alembic_version"}
     assert _drift(engine) == []
@@ -188,7 +225,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "rebuild_test"
-down_revision = "0001"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -227,7 +264,9 @@ def test_rebuilding_a_referenced_table_keeps_the_rows_that_reference_it(
 
     versions = tmp_path / "versions"
     versions.mkdir()
-    (versions / "rebuild_test.py").write_text(_REBUILD_WORKSPACES)
+    head = migrate.head_revision(engine)
+    assert head is not None
+    (versions / "rebuild_test.py").write_text(_REBUILD_WORKSPACES.replace("{head}", head))
     config = migrate.alembic_config(engine)
     config.set_main_option(
         "version_locations", os.pathsep.join([str(migrate.MIGRATIONS_DIR / "versions"), str(versions)])
@@ -237,8 +276,8 @@ def test_rebuilding_a_referenced_table_keeps_the_rows_that_reference_it(
         assert migrate.current_revision(engine) == "rebuild_test"
         assert _row_counts(engine) == before
     finally:
-        command.downgrade(config, "0001")
-    assert migrate.current_revision(engine) == "0001"
+        command.downgrade(config, head)
+    assert migrate.current_revision(engine) == head
     assert _row_counts(engine) == before
     assert _drift(engine) == []
     if engine.dialect.name == "sqlite":

@@ -297,3 +297,27 @@ def change_password(
         others = others.where(LoginSession.id != keep_login_id)
     session.execute(others)
     session.flush()
+
+
+def acting_member(session: Session, *, workspace_id: int, email: str | None = None) -> Principal:
+    """A principal for command-line work in a workspace: the active member with `email`, or else its
+    first Owner. Commands use it so that their changes carry a real person in the audit trail."""
+    query = (
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace_id, Membership.deactivated_at.is_(None))
+    )
+    if email is not None:
+        query = query.where(User.email == email.strip().lower())
+    else:
+        query = query.where(Membership.role == "owner").order_by(Membership.created_at, Membership.user_id)
+    membership = session.scalars(query.limit(1)).first()
+    if membership is None:
+        raise NotFound("No such active member in this workspace" if email else "Workspace not found")
+    return Principal(
+        workspace_id=workspace_id,
+        role=membership.role,  # type: ignore[arg-type]
+        restrictions=Restrictions.model_validate(membership.restrictions),
+        user_id=membership.user_id,
+        team_id=membership.team_id,
+    )

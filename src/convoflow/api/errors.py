@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from convoflow.errors import ConvoflowError, RateLimited
@@ -96,6 +96,15 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", "The change conflicts with a concurrent change; retry")
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the schemas let through (a NUL character in text for PostgreSQL,
+    # a number beyond its column): a bad request, never a server error. Nothing was written.
+    log.info("api.data_error", extra={"detail": str(getattr(exc, "orig", exc))[:200]})
+    return error_response(
+        422, "invalid_value", "A value contains characters or numbers the database cannot store"
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette calls this outside every middleware, after the request id's context has ended:
     # take the id from the request state so the log line and the response still carry it.
@@ -114,4 +123,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

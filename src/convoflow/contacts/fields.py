@@ -18,6 +18,7 @@ from convoflow.contacts.models import Contact, ContactField
 from convoflow.db.json_ops import remove_json_key
 from convoflow.db.session import now
 from convoflow.errors import Conflict, InvalidInput, NotFound, field_error
+from convoflow.workflows import references
 
 MAX_FIELDS = 200
 SLUG_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,50}$")
@@ -197,9 +198,14 @@ def _drop_disallowed_values(session: Session, field: ContactField) -> None:
 
 
 def delete_field(session: Session, principal: Principal, *, field_id: int) -> None:
-    """Removes the definition and every contact's value for it."""
+    """Removes the definition and every contact's value for it; refused while a published workflow
+    uses the field (CRM-FIELD-04)."""
     principal.require_manager("restrict_space_setting")
     field = get_field(session, workspace_id=principal.workspace_id, field_id=field_id)
+    references.refuse_if_used(
+        references.published_users_of_field(session, workspace_id=field.workspace_id, slug=field.slug),
+        f"Field {field.name!r}",
+    )
     session.execute(
         update(Contact)
         .where(Contact.workspace_id == field.workspace_id, Contact.attributes[field.slug].is_not(None))

@@ -17,6 +17,7 @@ from convoflow.events import catalogue
 from convoflow.events.actor import Actor
 from convoflow.events.emit import emit
 from convoflow.validators import clean_name, fold
+from convoflow.workflows import references
 
 NAME_MAX = 255
 
@@ -113,9 +114,14 @@ def update_tag(
 
 
 def delete_tag(session: Session, principal: Principal, *, tag_id: int) -> None:
-    """Removes the tag from every contact, without per-contact events (CRM-TAG-03)."""
+    """Removes the tag from every contact, without per-contact events; refused while a published
+    workflow names it (CRM-TAG-03)."""
     principal.require_manager("restrict_space_setting")
     tag = get_tag(session, workspace_id=principal.workspace_id, tag_id=tag_id)
+    references.refuse_if_used(
+        references.published_users_of(session, workspace_id=tag.workspace_id, kind="tag", object_id=tag.id),
+        f"Tag {tag.name!r}",
+    )
     session.delete(tag)
     session.flush()
 

@@ -13,6 +13,7 @@ from convoflow.db.session import now
 from convoflow.errors import Conflict, NotFound
 from convoflow.teams.models import Team
 from convoflow.validators import fold
+from convoflow.workflows import references
 
 MAX_TEAMS = 100
 
@@ -85,9 +86,16 @@ def update_team(
 
 
 def delete_team(session: Session, principal: Principal, *, team_id: int) -> None:
-    """Members become teamless (the foreign key sets their team to null)."""
+    """Members become teamless (the foreign key sets their team to null). Refused while a published
+    workflow names the team (CRM-TEAM-04)."""
     principal.require_manager("restrict_space_setting")
     team = get_team(session, workspace_id=principal.workspace_id, team_id=team_id)
+    references.refuse_if_used(
+        references.published_users_of(
+            session, workspace_id=team.workspace_id, kind="team", object_id=team.id
+        ),
+        f"Team {team.name!r}",
+    )
     session.delete(team)
     session.flush()
 
