@@ -342,11 +342,40 @@ def test_workflow_services_import_neither_the_http_layer_nor_the_worker() -> Non
     assert offenders == {}
 
 
+ENGINE_USERS = ("convoflow.workflows", "convoflow.worker", "convoflow.bootstrap", "convoflow.cli")
+
+
 def test_features_do_not_import_the_workflow_engine() -> None:
-    # Features may ask `workflows.references` who uses an object, but never reach into the engine.
+    # Features may ask `workflows.references` who uses an object, but never reach into the engine;
+    # only the workflows package, the worker loops and the composition root do (DESIGN §2).
     offenders = {
         m.name: _uses(m, "convoflow.workflows.engine")
         for m in MODULES
-        if not m.name.startswith("convoflow.workflows") and _uses(m, "convoflow.workflows.engine")
+        if not m.name.startswith(ENGINE_USERS) and _uses(m, "convoflow.workflows.engine")
     }
     assert offenders == {}
+
+
+# The engine and the step handlers are pure: no database, web or HTTP library, no feature package.
+PURE_ENGINE_ALLOWED = (
+    "convoflow.workflows.engine",
+    "convoflow.workflows.definition",
+    "convoflow.workflows.steps",
+    "convoflow.errors",
+    "convoflow.validators",
+)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [m for m in MODULES if m.name.startswith(("convoflow.workflows.engine", "convoflow.workflows.steps"))],
+    ids=lambda m: m.name,
+)
+def test_engine_and_steps_import_no_storage_or_features(module: Module) -> None:
+    banned = [
+        name for name in _uses(module, "sqlalchemy") + _uses(module, "fastapi") + _uses(module, "httpx")
+    ]
+    inner = [
+        n for n in _uses(module, "convoflow") if n != "convoflow" and not n.startswith(PURE_ENGINE_ALLOWED)
+    ]
+    assert banned == [] and inner == []

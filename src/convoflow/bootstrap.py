@@ -6,10 +6,17 @@ from dataclasses import dataclass
 
 from convoflow.accounts.login_throttle import LoginThrottle
 from convoflow.accounts.passwords import PasswordHasher
+from convoflow.channels.registry import AdapterRegistry
+from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
+from convoflow.events.queue import WakeSignal, after_commit_notifier, flush_touched
 from convoflow.settings import Settings
+from convoflow.worker.engine import Engine
+from convoflow.worker.http_executor import HttpExecutor
+from convoflow.workflows.engine.registry import Registry
+from convoflow.workflows.steps import build_registry
 
 
 @dataclass
@@ -19,6 +26,24 @@ class Container:
     db: Database
     hasher: PasswordHasher
     login_throttle: LoginThrottle
+    wake: WakeSignal
+    test_channel: TestChannelHub
+    adapters: AdapterRegistry
+    steps: Registry
+
+    def engine(self, *, poll_seconds: float = 1.0, http: HttpExecutor | None = None) -> Engine:
+        """The workflow engine's loop services over this container's database."""
+        executor = http or HttpExecutor(
+            allow_internal=self.settings.allow_internal_http, own_origins={self.settings.public_base_url}
+        )
+        return Engine(
+            self.db,
+            registry=self.steps,
+            adapters=self.adapters,
+            wake=self.wake,
+            http=executor,
+            poll_seconds=poll_seconds,
+        )
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,10 +55,20 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         settings.ensure_data_dir()
     engine = build_engine(url, sqlite_synchronous=settings.sqlite_synchronous)
     clock = clock or SystemClock()
+    db = Database(engine, clock)
+    wake = WakeSignal()
+    hub = TestChannelHub()
+    # Work and its wake-up commit together: queue rows are written just before every commit.
+    db.on_write_session("before_commit", flush_touched)
+    db.on_write_session("after_commit", after_commit_notifier(wake))
     return Container(
         settings=settings,
         clock=clock,
-        db=Database(engine, clock),
+        db=db,
         hasher=PasswordHasher(settings.password_hashing),
         login_throttle=LoginThrottle(clock),
+        wake=wake,
+        test_channel=hub,
+        adapters=AdapterRegistry([TestChannelAdapter(hub)]),
+        steps=build_registry(),
     )

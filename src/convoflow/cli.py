@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,8 +69,19 @@ def _prepare_schema(container: Container) -> None:
         raise typer.Exit(code=1)
 
 
-def _serve(container: Container, host: str | None, port: int | None) -> None:
-    application = create_app(container, background=[lambda: run_janitor(container.db)])
+async def _run_engine(container: Container) -> None:
+    """The workflow engine's threads, for as long as the server runs."""
+    engine = container.engine()
+    engine.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.to_thread(engine.stop)
+
+
+def _serve(container: Container, host: str | None, port: int | None, *, worker: bool = True) -> None:
+    loops = [lambda: run_janitor(container.db)] + ([lambda: _run_engine(container)] if worker else [])
+    application = create_app(container, background=loops)
     uvicorn.run(
         application,
         host=host or container.settings.host,
@@ -83,11 +97,31 @@ def serve(
         str | None, typer.Option(help="Bind address (default CONVOFLOW_HOST or 127.0.0.1)")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default CONVOFLOW_PORT or 8000)")] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run `convoflow worker` processes for the engine")
+    ] = False,
 ) -> None:
-    """Serve the API with its background work in one process."""
+    """Serve the API with the workflow engine and background work in one process."""
     with _container() as container:
         _prepare_schema(container)
-        _serve(container, host, port)
+        _serve(container, host, port, worker=not no_worker)
+
+
+@app.command()
+def worker(
+    poll: Annotated[float, typer.Option(help="Seconds between polls when idle")] = 1.0,
+) -> None:
+    """Run the workflow engine only (contact worker, timers, outbox relay); stop with Ctrl-C or SIGTERM."""
+    with _container() as container:
+        _prepare_schema(container)
+        engine = container.engine(poll_seconds=poll)
+        stopped = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopped.set())
+        engine.start()
+        typer.echo(f"convoflow worker {engine.name} running")
+        stopped.wait()
+        engine.stop()
 
 
 @app.command()

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["normal", "full"] = Field(
         "normal", description="SQLite synchronous pragma; full survives power loss at a lower commit rate"
     )
+    allow_internal_http: bool = Field(
+        False, description="Let HTTP Request steps call private, loopback and link-local addresses"
+    )
     log_level: str = Field("INFO", description="Root log level")
     log_format: Literal["console", "json"] = Field("console", description="Log line format")
     password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)

@@ -163,7 +163,13 @@ def test_merge_combines_values_tags_identities_and_history(
         "plan",
     }
     tagged = read_events(session, workspace_id=world.workspace.id, type="contact.tag.updated")[-1]
-    assert tagged.payload == {"contact_id": pair.survivor, "added": ["lead"], "removed": []}
+    assert {k: tagged.payload[k] for k in ("contact_id", "added", "removed", "removed_ids")} == {
+        "contact_id": pair.survivor,
+        "added": ["lead"],
+        "removed": [],
+        "removed_ids": [],
+    }
+    assert len(tagged.payload["added_ids"]) == 1
     # The other's identity now reaches the survivor.
     _say(session, pair.telegram, "tg-anita", "after merge")
     session.commit()

@@ -102,7 +102,13 @@ def test_adding_unknown_tags_creates_them(owner: TestClient, session: Session, w
     assert response.json()["tags"] == ["2025", "New Lead", "VIP"]
     assert _tag_names(session, world.workspace.id) == ["VIP", "New Lead", "2025"]
     event = read_events(session, workspace_id=world.workspace.id, type="contact.tag.updated")[0]
-    assert event.payload == {"contact_id": contact_id, "added": ["VIP", "New Lead", "2025"], "removed": []}
+    assert event.payload == {
+        "contact_id": contact_id,
+        "added": ["VIP", "New Lead", "2025"],
+        "removed": [],
+        "added_ids": _tag_ids(session, world.workspace.id, ["VIP", "New Lead", "2025"]),
+        "removed_ids": [],
+    }
     assert event.source == "user" and event.actor_id == world.owner.id
     counts = {t["name"]: t["contact_count"] for t in owner.get("/api/tags").json()}
     assert counts == {"2025": 1, "New Lead": 1, "VIP": 1}
@@ -119,9 +125,22 @@ def test_adding_and_removing_emits_one_event_listing_what_changed(
     )
     assert response.json()["tags"] == ["a", "c"]
     events = read_events(session, workspace_id=world.workspace.id, type="contact.tag.updated")
+    ids = dict(zip(["a", "b", "c"], _tag_ids(session, world.workspace.id, ["a", "b", "c"]), strict=True))
     assert [e.payload for e in events] == [
-        {"contact_id": contact_id, "added": ["a", "b"], "removed": []},
-        {"contact_id": contact_id, "added": ["c"], "removed": ["b"]},
+        {
+            "contact_id": contact_id,
+            "added": ["a", "b"],
+            "removed": [],
+            "added_ids": [ids["a"], ids["b"]],
+            "removed_ids": [],
+        },
+        {
+            "contact_id": contact_id,
+            "added": ["c"],
+            "removed": ["b"],
+            "added_ids": [ids["c"]],
+            "removed_ids": [ids["b"]],
+        },
     ]
     # "zzz" was never a tag and removing it creates nothing.
     assert "zzz" not in _tag_names(session, world.workspace.id)
@@ -220,3 +239,10 @@ def test_tags_are_per_workspace(
     assert_error(other.patch(f"/api/tags/{tag['id']}", json={"name": "mine"}), 404)
     assert_error(other.delete(f"/api/tags/{tag['id']}"), 404)
     assert [t["name"] for t in owner.get("/api/tags").json()] == ["vip"]
+
+
+def _tag_ids(session: Session, workspace_id: int, names: list[str]) -> list[int]:
+    """The ids of the named tags, in the order given (tag events carry ids beside names)."""
+    rows = dict(session.execute(select(Tag.name, Tag.id).where(Tag.workspace_id == workspace_id)).all())
+    session.commit()
+    return [rows[name] for name in names]

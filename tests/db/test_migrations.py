@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,11 +148,30 @@ def _sqlite_signature(conn: Connection) -> dict[str, Any]:
         if kind == "table":
             # create_table() and create_all() emit the same clauses, but constraints in another order.
             head, _, body = sql.partition("(")
-            clauses = {re.sub(r",\s*$", "", line.strip()) for line in body.rstrip(")").splitlines()}
+            # ALTER TABLE ADD COLUMN appends ", col TYPE" to the stored text: split on top-level commas.
+            clauses = {" ".join(clause.split()) for clause in _top_level_split(body.rstrip().rstrip(")"))}
             signature[name] = (head.strip(), frozenset(clauses - {""}))
         else:
             signature[name] = (kind, sql)
     return signature
+
+
+def _top_level_split(body: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in body:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _postgres_signature(conn: Connection) -> dict[str, Any]:

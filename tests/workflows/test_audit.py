@@ -78,11 +78,11 @@ def test_every_lifecycle_action_is_in_the_history(
         },
     )
     ok(client.post(f"{url}/stop"))
-    did(olga, "stopped", {})
+    did(olga, "stopped", {"ejected": 0})
     ok(client.post(f"{url}/publish", json={"revision": 2, "definition": simple("Dos")}))
     did(olga, "published", {"version": 2})
     ok(client.post(f"{url}/stop"))
-    did(olga, "stopped", {})
+    did(olga, "stopped", {"ejected": 0})
     ok(mario.post(f"{url}/versions/1/restore"))
     did(mario_ref, "version_restored", {"version": 1})
     ok(mario.post(f"{url}/discard-draft"))

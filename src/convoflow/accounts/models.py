@@ -19,6 +19,9 @@ class Workspace(Base):
     name: Mapped[str]
     timezone: Mapped[str] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]]
+    # Bumped by every publish and stop, so each process knows when its trigger index is stale.
+    workflow_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    rr_cursor_user_id: Mapped[int | None] = mapped_column(IdType)  # round robin over the whole workspace
     created_at: Mapped[datetime]
 
 
@@ -46,6 +49,7 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(16))  # owner | manager | agent
     restrictions: Mapped[dict[str, Any]]
     team_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("teams.id", ondelete="SET NULL"))
+    last_assigned_at: Mapped[datetime | None]  # least-open-contacts ties go to who waited longest
     created_at: Mapped[datetime]
     deactivated_at: Mapped[datetime | None]
 

@@ -150,3 +150,12 @@ def _has_identity_on(session: Session, contact_id: int, channel_id: int) -> bool
         )
         is not None
     )
+
+
+def find_identity_external_id(session: Session, *, contact_id: int, channel_id: int) -> str | None:
+    """The contact's id on the channel, when it has one stored."""
+    return session.scalar(
+        select(ContactIdentity.external_id).where(
+            ContactIdentity.contact_id == contact_id, ContactIdentity.channel_id == channel_id
+        )
+    )

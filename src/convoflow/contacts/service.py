@@ -31,6 +31,7 @@ from convoflow.validators import (
     normalise_email,
     normalise_phone,
 )
+from convoflow.workflows import runs
 
 NAME_MAX = 100
 STANDARD_FIELDS = ("first_name", "last_name", "email", "phone", "language", "country_code", "profile_pic")
@@ -241,6 +242,7 @@ def set_blocked(session: Session, *, contact: Contact, blocked: bool, actor: Act
         },
     )
     if blocked:
+        runs.end_active_runs(session, reason="stopped_for_contact", contact_id=contact.id)  # WF-RUN-16
         conversations.close_conversation(
             session,
             contact=contact,

@@ -203,6 +203,12 @@ def change_contact_tags(
             contact_id=contact.id,
             type=catalogue.CONTACT_TAG_UPDATED,
             actor=actor,
-            payload={"contact_id": contact.id, "added": added, "removed": removed},
+            payload={
+                "contact_id": contact.id,
+                "added": added,
+                "removed": removed,
+                "added_ids": [tag.id for tag in to_add],
+                "removed_ids": [tag.id for tag in to_remove],
+            },
         )
     return added, removed

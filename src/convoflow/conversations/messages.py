@@ -21,6 +21,7 @@ from convoflow.errors import Conflict
 from convoflow.events import catalogue
 from convoflow.events.actor import Actor
 from convoflow.events.emit import emit
+from convoflow.workflows.models import Run
 
 # CRM-MSG-03: pending -> sent -> delivered -> read; failed from pending or sent; never backwards.
 _RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
@@ -52,6 +53,18 @@ def message_payload(message: Message) -> dict[str, Any]:
         "run_id": message.run_id,
         "created_at": message.created_at.isoformat(),
     }
+
+
+def awaits_answer(session: Session, *, contact_id: int) -> bool:
+    """A run waits for this contact's answer: the message is the answer and opens nothing (WF-STEP-ASK-09)."""
+    return (
+        session.scalar(
+            select(Run.id)
+            .where(Run.contact_id == contact_id, Run.status == "waiting", Run.wait_kind == "reply")
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def find_by_provider_id(session: Session, *, channel_id: int, provider_message_id: str) -> Message | None:
@@ -104,7 +117,11 @@ def record_inbound(
             return duplicate
     actor = Actor.contact(contact.id)
     conversation, opened = None, False
-    if not contact.blocked:
+    if contact.blocked:
+        pass
+    elif awaits_answer(session, contact_id=contact.id):
+        conversation = conversations.find_open(session, contact_id=contact.id)  # never reopens (ASK-09)
+    else:
         conversation, opened = conversations.open_conversation(
             session, contact=contact, actor=actor, channel_id=channel.id
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from convoflow.clock import Clock
@@ -27,6 +28,10 @@ class Database:
             expire_on_commit=False,
             info={_CLOCK_KEY: clock},
         )
+
+    def on_write_session(self, hook: str, listener: Callable[[Session], Any]) -> None:
+        """Registers a session event listener (before_commit, after_commit...) on read-write sessions."""
+        event.listen(self._write, hook, listener)
 
     @property
     def dialect(self) -> str:

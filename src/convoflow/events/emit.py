@@ -8,6 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from convoflow.db.session import now
+from convoflow.events import queue
 from convoflow.events.actor import Actor
 from convoflow.events.catalogue import ALL_EVENTS
 from convoflow.events.models import Event
@@ -34,6 +35,8 @@ def emit(
         # A contact acts on itself: the contact created by its own first message had no id yet
         # when its actor was made, but its events must still name it (CRM-EVT-02).
         actor_id = contact_id
+    if contact_id is not None:
+        queue.touch(session, workspace_id=workspace_id, contact_id=contact_id)  # the dispatcher's work
     return session.execute(
         insert(Event)
         .values(

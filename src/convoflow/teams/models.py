@@ -19,4 +19,5 @@ class Team(Base):
     name: Mapped[str]
     name_norm: Mapped[str]
     description: Mapped[str] = mapped_column(default="")
+    rr_cursor_user_id: Mapped[int | None] = mapped_column(IdType)  # round robin pointer (WF-STEP-ASSIGN-03)
     created_at: Mapped[datetime]

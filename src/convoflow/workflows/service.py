@@ -14,7 +14,7 @@ from convoflow.audit import service as audit
 from convoflow.db.session import now
 from convoflow.errors import Conflict, NotFound, WorkflowInvalid
 from convoflow.validators import fold
-from convoflow.workflows import drafts, references
+from convoflow.workflows import drafts, references, runs
 from convoflow.workflows.catalog_source import build_catalog
 from convoflow.workflows.definition import limits
 from convoflow.workflows.definition.graph import WorkflowDefinition, WorkflowSettings
@@ -355,6 +355,7 @@ def publish(
     workflow.published_by = _actor_user(principal)
     workflow.published_at = at
     _ensure_hook_token(workflow, checked)
+    runs.bump_revision(session, workspace_id=workflow.workspace_id)
     touch(session, principal, workflow, "published", version=number)
     return version
 
@@ -365,7 +366,9 @@ def stop(session: Session, principal: Principal, *, workflow_id: int) -> Workflo
     if workflow.state != "published":
         raise Conflict("Only a published workflow can be stopped", error="not_published")
     workflow.state = "stopped"
-    touch(session, principal, workflow, "stopped")
+    ejected = runs.end_active_runs(session, reason="workflow_stopped", workflow_id=workflow.id)  # WF-LIFE-05
+    runs.bump_revision(session, workspace_id=workflow.workspace_id)
+    touch(session, principal, workflow, "stopped", ejected=ejected)
     return workflow
 
 

@@ -1,0 +1,56 @@
+"""Claiming work rows: FOR UPDATE SKIP LOCKED + lease on PostgreSQL, plain UPDATE on SQLite (one writer)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from convoflow.events.models import ContactQueue
+
+
+def claim_contacts(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[tuple[int, int]]:
+    """(contact_id, gen) of up to `limit` contacts with work due and no live lease, now leased to `worker`."""
+    free = or_(ContactQueue.lease_until.is_(None), ContactQueue.lease_until < now)
+    candidates = (
+        select(ContactQueue.contact_id)
+        .where(ContactQueue.ready_at <= now, free)
+        .order_by(ContactQueue.ready_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(ContactQueue)
+        .where(ContactQueue.contact_id.in_(candidates.scalar_subquery()), free)
+        .values(claimed_by=worker, lease_until=now + lease)
+        .returning(ContactQueue.contact_id, ContactQueue.gen)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(contact_id, gen) for contact_id, gen in rows]
+
+
+def release_contact(session: Session, *, worker: str, contact_id: int, gen: int) -> bool:
+    """Drops the queue row if no new work arrived since the claim (same gen); otherwise frees it so it
+    is claimed again. False when the lease was lost: the caller must roll back (a fence)."""
+    done = session.execute(
+        delete(ContactQueue).where(
+            and_(
+                ContactQueue.contact_id == contact_id,
+                ContactQueue.claimed_by == worker,
+                ContactQueue.gen == gen,
+            )
+        )
+    )
+    if done.rowcount:  # type: ignore[attr-defined]
+        return True
+    freed = session.execute(
+        update(ContactQueue)
+        .where(ContactQueue.contact_id == contact_id, ContactQueue.claimed_by == worker)
+        .values(claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(freed.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,172 @@
+"""The dispatcher: a contact's domain events, in order → answers to waiting questions and enrolments.
+
+Runs under the contact's claim (one worker per contact, WF-RUN-05). Every event is marked dispatched
+with its decisions, the "why did or didn't my workflow fire?" record (DESIGN §3.13).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from convoflow.accounts.models import User, Workspace
+from convoflow.channels.models import Channel
+from convoflow.events import catalogue
+from convoflow.events.models import Event
+from convoflow.workflows.definition.graph import WorkflowDefinition
+from convoflow.workflows.engine.conditions import Facts, holds
+from convoflow.workflows.engine.outcomes import Reply, wake_to_json
+from convoflow.workflows.enrolment import Decision, enrol
+from convoflow.workflows.models import Run, Workflow, WorkflowVersion
+from convoflow.workflows.store import SqlRunHost
+from convoflow.workflows.triggers.index import PublishedTrigger, TriggerIndex
+from convoflow.workflows.triggers.matchers import EVENT_TRIGGERS, EventView, match
+
+BATCH = 200
+
+
+def load_published(session: Session, workspace_id: int) -> list[PublishedTrigger]:
+    rows = session.execute(
+        select(Workflow.id, Workflow.name, WorkflowVersion.id, WorkflowVersion.definition)
+        .join(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
+        .where(Workflow.workspace_id == workspace_id, Workflow.state == "published")
+        .order_by(Workflow.id)
+    )
+    return [
+        PublishedTrigger(workflow_id, name, version_id, WorkflowDefinition.model_validate(document))
+        for workflow_id, name, version_id, document in rows
+    ]
+
+
+def _view(session: Session, event: Event) -> EventView:
+    user = None
+    if event.source == "user" and event.actor_id is not None:
+        person = session.get(User, event.actor_id)
+        if person is not None:
+            user = {
+                "id": person.id,
+                "name": f"{person.first_name} {person.last_name}".strip(),
+                "firstname": person.first_name,
+                "lastname": person.last_name,
+                "email": person.email,
+            }
+    channel_id = event.payload.get("channel_id")
+    channel = session.get(Channel, channel_id) if isinstance(channel_id, int) else None
+    return EventView(
+        id=event.id,
+        type=event.type,
+        source=event.source,
+        actor_id=event.actor_id,
+        payload=event.payload,
+        user=user,
+        channel_name=None if channel is None else channel.name,
+    )
+
+
+def offer_reply(session: Session, *, contact_id: int, event: Event) -> int | None:
+    """WF-STEP-ASK-02: the contact's inbound message answers the most recently asked question."""
+    message = event.payload.get("message") or {}
+    if message.get("traffic") != "incoming":
+        return None
+    waiting = session.execute(
+        select(Run.id, Run.wait_token)
+        .where(Run.contact_id == contact_id, Run.status == "waiting", Run.wait_kind == "reply")
+        .order_by(Run.waiting_since.desc(), Run.id.desc())
+        .limit(1)
+    ).first()
+    if waiting is None:
+        return None
+    content = message.get("content") or {}
+    reply = Reply(int(message["id"]), str(message.get("type", "text")), str(content.get("text", "")), content)
+    woken = session.execute(
+        update(Run)
+        .where(Run.id == waiting[0], Run.status == "waiting", Run.wait_token == waiting[1])
+        .values(status="ready", wake=wake_to_json(reply))
+        .execution_options(synchronize_session=False)
+    )
+    return waiting[0] if woken.rowcount else None  # type: ignore[attr-defined]
+
+
+def dispatch_contact(
+    session: Session, *, contact_id: int, index: TriggerIndex, host: SqlRunHost, now: datetime
+) -> int:
+    """Dispatches the contact's pending events in order; returns how many it handled."""
+    events = session.scalars(
+        select(Event)
+        .where(Event.contact_id == contact_id, Event.dispatched_at.is_(None))
+        .order_by(Event.id)
+        .limit(BATCH)
+    ).all()
+    for event in events:
+        decisions: list[dict[str, Any]] = []
+        if event.type == catalogue.MESSAGE_RECEIVED:
+            answered = offer_reply(session, contact_id=contact_id, event=event)
+            if answered is not None:
+                decisions.append({"answer_for_run": answered})
+        if event.type in EVENT_TRIGGERS:
+            decisions += [d.as_json() for d in _enrolments(session, event, index=index, host=host, now=now)]
+        event.dispatched_at = now
+        event.decisions = decisions
+    session.flush()
+    return len(events)
+
+
+def _enrolments(
+    session: Session, event: Event, *, index: TriggerIndex, host: SqlRunHost, now: datetime
+) -> list[Decision]:
+    revision = (
+        session.scalar(select(Workspace.workflow_revision).where(Workspace.id == event.workspace_id)) or 0
+    )
+    candidates = index.candidates(
+        workspace_id=event.workspace_id,
+        revision=revision,
+        event_type=event.type,
+        load=lambda workspace_id: load_published(session, workspace_id),
+    )
+    if not candidates:
+        return []
+    assert event.contact_id is not None
+    view = _view(session, event)
+    decisions = []
+    for published in candidates:
+        assert published.trigger is not None
+        found = match(published.trigger, view)
+        if found is None:
+            decisions.append(Decision(published.workflow_id, "no_match"))
+            continue
+        contact = host.contact(event.contact_id)
+        if contact is None:
+            break
+        if contact.blocked:
+            decisions.append(Decision(published.workflow_id, "blocked"))  # WF-RUN-01
+            continue
+        facts = Facts(
+            contact=contact, now=now, zone=host.workspace(event.workspace_id).zone, extras=found.extras
+        )
+        filter_ = found.extras.get("assignee_filter")
+        if filter_ is not None:
+            users, teams = filter_
+            person = contact.assignee
+            if person is None or not (person.id in users or person.team_id in teams):
+                decisions.append(Decision(published.workflow_id, "conditions_false"))
+                continue
+        if found.conditions is not None and not holds(found.conditions, facts):
+            decisions.append(Decision(published.workflow_id, "conditions_false"))
+            continue
+        decisions.append(
+            enrol(
+                session,
+                workspace_id=event.workspace_id,
+                workflow_id=published.workflow_id,
+                workflow_name=published.workflow_name,
+                version_id=published.version_id,
+                definition=published.definition,
+                contact_id=event.contact_id,
+                variables=found.variables,
+                event_id=event.id,
+            )
+        )
+    return decisions

@@ -1,0 +1,31 @@
+"""The step registry: step type → handler. bootstrap fills it from workflows/steps/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from convoflow.workflows.engine.context import StepContext
+from convoflow.workflows.engine.outcomes import Outcome
+
+StepHandler = Callable[[Any, StepContext], Outcome]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, StepHandler] = {}
+
+    def step(self, step_type: str) -> Callable[[StepHandler], StepHandler]:
+        def register(handler: StepHandler) -> StepHandler:
+            if step_type in self._handlers:
+                raise ValueError(f"step {step_type!r} registered twice")
+            self._handlers[step_type] = handler
+            return handler
+
+        return register
+
+    def handler(self, step_type: str) -> StepHandler:
+        return self._handlers[step_type]
+
+    def types(self) -> set[str]:
+        return set(self._handlers)

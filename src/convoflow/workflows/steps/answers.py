@@ -1,0 +1,99 @@
+"""Reading an answer by question type (WF-STEP-ASK-03). Pure: text in, stored value out or None."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from convoflow import validators
+
+_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+_LOCATION = re.compile(r"^\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?$")
+
+
+def _plain(text: str) -> str:
+    """Ignoring case, accents and outer spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def parse_answer(
+    question_type: str,
+    *,
+    text: str,
+    content: dict[str, Any],
+    options: list[str],
+    min_value: float | None,
+    max_value: float | None,
+    date_format: str,
+    default_country: str | None,
+) -> Any:
+    """The answer's stored form, or None when it is not a valid answer."""
+    text = text.strip()
+    match question_type:
+        case "text":
+            return text or None
+        case "multiple_choice":
+            if text.isdigit() and 1 <= int(text) <= len(options):
+                return options[int(text) - 1]
+            return next((option for option in options if _plain(option) == _plain(text)), None)
+        case "number":
+            if not _NUMBER.match(text):
+                return None
+            try:
+                number = Decimal(text.replace(",", "."))
+            except InvalidOperation:
+                return None
+            if (min_value is not None and number < Decimal(str(min_value))) or (
+                max_value is not None and number > Decimal(str(max_value))
+            ):
+                return None
+            return int(number) if number == number.to_integral_value() else float(number)
+        case "rating":
+            return int(text) if text.isdigit() and 1 <= int(text) <= 5 else None
+        case "date":
+            return _date(text, date_format)
+        case "phone":
+            try:
+                return validators.normalise_phone(text, default_country=default_country)
+            except ValueError:
+                return None
+        case "email":
+            try:
+                return validators.normalise_email(text)
+            except ValueError:
+                return None
+        case "url":
+            candidate = text if re.match(r"^https?://", text, re.IGNORECASE) else f"https://{text}"
+            try:
+                return validators.http_url(candidate) if "." in candidate.split("//", 1)[-1] else None
+            except ValueError:
+                return None
+        case "location":
+            if content.get("type") == "location":
+                return f"{content.get('latitude')},{content.get('longitude')}"
+            found = _LOCATION.match(text)
+            if found is None:
+                return None
+            latitude, longitude = float(found.group(1)), float(found.group(2))
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                return None
+            return f"{found.group(1)},{found.group(2)}"
+    return None
+
+
+def _date(text: str, date_format: str) -> str | None:
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text).isoformat()
+        parts = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+        if parts is None:
+            return None
+        first, second, year = (int(p) for p in parts.groups())
+        day, month = (first, second) if date_format == "DD/MM/YYYY" else (second, first)
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None

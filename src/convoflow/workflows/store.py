@@ -1,0 +1,504 @@
+"""The engine's ports over SQL: runs, step records, timers, the contact, the outbox (DESIGN §3)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from convoflow.accounts.models import Membership, User, Workspace
+from convoflow.accounts.users import availability
+from convoflow.accounts.workspace_settings import WorkspaceSettings
+from convoflow.channels.models import Channel
+from convoflow.channels.reach import can_reach, default_channel
+from convoflow.contacts import assignment, lifecycle, tags
+from convoflow.contacts import service as contacts
+from convoflow.contacts.identities import find_identity_external_id
+from convoflow.contacts.models import Contact, ContactField, ContactTag, LifecycleStage, Tag
+from convoflow.conversations import comments, messages
+from convoflow.conversations import service as conversations
+from convoflow.conversations.models import Message
+from convoflow.db.session import now
+from convoflow.errors import ConvoflowError
+from convoflow.events.actor import Actor
+from convoflow.events.models import Outbox
+from convoflow.teams.models import Team
+from convoflow.workflows import assignee_choice
+from convoflow.workflows.definition.graph import WorkflowDefinition
+from convoflow.workflows.engine.context import WorkspaceFacts
+from convoflow.workflows.engine.host import StepRecord
+from convoflow.workflows.engine.ports import AssigneeChoice, ChannelInfo
+from convoflow.workflows.engine.snapshot import Assignee, ContactSnapshot, LastMessage
+from convoflow.workflows.engine.state import RunState
+from convoflow.workflows.enrolment import enrol_manual
+from convoflow.workflows.models import Run, RunStep, Timer, WorkflowVersion
+
+# Versions are immutable: each database's are cached for the life of its engine.
+_definitions: weakref.WeakKeyDictionary[Any, dict[int, WorkflowDefinition]] = weakref.WeakKeyDictionary()
+_definitions_lock = threading.Lock()
+
+
+def run_state(row: Run) -> RunState:
+    return RunState(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        workflow_id=row.workflow_id,
+        workflow_name=row.workflow_name,
+        version_id=row.version_id,
+        contact_id=row.contact_id,
+        status=row.status,  # type: ignore[arg-type]
+        cursor=row.cursor,
+        next_seq=row.next_seq,
+        wait_kind=row.wait_kind,
+        wait_token=row.wait_token,
+        wake=row.wake,
+        variables=dict(row.variables),
+        jumps=dict(row.jumps),
+        steps_done=row.steps_done,
+        end_reason=row.end_reason,
+        waiting_since=row.waiting_since,
+    )
+
+
+def ready_runs(session: Session, contact_id: int) -> list[RunState]:
+    rows = session.scalars(
+        select(Run).where(Run.contact_id == contact_id, Run.status == "ready").order_by(Run.id)
+    ).all()
+    return [run_state(row) for row in rows]
+
+
+def _text_of(content: dict[str, Any]) -> str:
+    for key in ("text", "title", "caption", "description"):
+        value = content.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+class SqlRunHost:
+    """RunHost over one session; everything it does commits with the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._field_types: dict[int, dict[str, str]] = {}
+        self._workspaces: dict[int, WorkspaceFacts] = {}
+
+    # --- reading -----------------------------------------------------------------------------
+    def definition(self, version_id: int) -> WorkflowDefinition:
+        bind = self.session.get_bind()
+        with _definitions_lock:
+            cache = _definitions.setdefault(bind, {})
+            cached = cache.get(version_id)
+        if cached is None:
+            version = self.session.get(WorkflowVersion, version_id)
+            if version is None:
+                raise LookupError(f"workflow version {version_id} is gone")
+            cached = WorkflowDefinition.model_validate(version.definition)
+            with _definitions_lock:
+                cache[version_id] = cached
+        return cached
+
+    def workspace(self, workspace_id: int) -> WorkspaceFacts:
+        facts = self._workspaces.get(workspace_id)
+        if facts is None:
+            workspace = self.session.get(Workspace, workspace_id)
+            assert workspace is not None
+            settings = WorkspaceSettings.model_validate(workspace.settings)
+            facts = WorkspaceFacts(
+                zone=ZoneInfo(workspace.timezone),
+                business_hours=settings.business_hours.model_dump(mode="json"),
+                date_format=settings.date_format,
+                default_country=settings.default_country,
+            )
+            self._workspaces[workspace_id] = facts
+        return facts
+
+    def _types(self, workspace_id: int) -> dict[str, str]:
+        types = self._field_types.get(workspace_id)
+        if types is None:
+            rows = self.session.execute(
+                select(ContactField.slug, ContactField.type).where(ContactField.workspace_id == workspace_id)
+            )
+            types = {slug: field_type for slug, field_type in rows}
+            self._field_types[workspace_id] = types
+        return types
+
+    def contact(self, contact_id: int) -> ContactSnapshot | None:
+        """Read fresh from the database at every step (WF-VAR-03)."""
+        session = self.session
+        contact = session.get(Contact, contact_id, populate_existing=True)
+        if contact is None:
+            return None
+        stage = (
+            None
+            if contact.lifecycle_stage_id is None
+            else session.get(LifecycleStage, contact.lifecycle_stage_id)
+        )
+        tag_rows = session.execute(
+            select(Tag.id, Tag.name)
+            .join(ContactTag, ContactTag.tag_id == Tag.id)
+            .where(ContactTag.contact_id == contact_id)
+        )
+        return ContactSnapshot(
+            id=contact.id,
+            workspace_id=contact.workspace_id,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            email=contact.email,
+            phone=contact.phone,
+            language=contact.language,
+            country_code=contact.country_code,
+            blocked=contact.blocked,
+            stage_id=contact.lifecycle_stage_id,
+            stage_name=None if stage is None else stage.name,
+            tags={tag_id: name for tag_id, name in tag_rows},
+            custom=dict(contact.attributes),
+            field_types=self._types(contact.workspace_id),
+            assignee=self._assignee(contact),
+            conversation_open=conversations.find_open(session, contact_id=contact_id) is not None,
+            last_channel_id=contact.last_channel_id,
+            last_incoming=self._last_message(contact_id, "incoming"),
+            last_outgoing=self._last_message(contact_id, "outgoing"),
+        )
+
+    def _assignee(self, contact: Contact) -> Assignee | None:
+        if contact.assignee_user_id is None:
+            return None
+        row = self.session.execute(
+            select(User, Membership.team_id, Team.name)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(Team, Team.id == Membership.team_id)
+            .where(User.id == contact.assignee_user_id, Membership.workspace_id == contact.workspace_id)
+        ).first()
+        if row is None:
+            return None
+        user, team_id, team_name = row
+        return Assignee(
+            user.id, user.first_name, user.last_name, user.email, team_id, team_name,
+            availability(user, now(self.session)) == "online",
+        )  # fmt: skip
+
+    def _last_message(self, contact_id: int, traffic: str) -> LastMessage | None:
+        message = self.session.scalar(
+            select(Message)
+            .where(Message.contact_id == contact_id, Message.traffic == traffic)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        if message is None:
+            return None
+        return LastMessage(_text_of(message.content), message.created_at, message.source)
+
+    # --- effects -----------------------------------------------------------------------------
+    def ops(self, run: RunState, seq: int) -> SqlContactOps:
+        return SqlContactOps(self.session, run)
+
+    def effects(self, run: RunState, seq: int, attempt: int, state: dict[str, Any]) -> SqlEffects:
+        return SqlEffects(self.session, run, seq=seq, attempt=attempt, state=state)
+
+    def handover(self, run: RunState) -> SqlHandover:
+        return SqlHandover(self.session, run)
+
+    # --- records -----------------------------------------------------------------------------
+    def step_record(self, run: RunState, seq: int, step_key: str, step_type: str) -> StepRecord:
+        row = self.session.get(RunStep, (run.id, seq))
+        if row is not None:
+            return StepRecord(seq, dict(row.state), row.attempt, existing=True)
+        self.session.add(
+            RunStep(
+                run_id=run.id,
+                seq=seq,
+                step_key=step_key,
+                step_type=step_type,
+                status="running",
+                attempt=1,
+                state={},
+                summary={},
+                started_at=now(self.session),
+            )
+        )
+        return StepRecord(seq, {}, 1, existing=False)
+
+    def _row(self, run: RunState, record: StepRecord) -> RunStep:
+        row = self.session.get(RunStep, (run.id, record.seq))
+        assert row is not None
+        return row
+
+    def finish_step(
+        self,
+        run: RunState,
+        record: StepRecord,
+        *,
+        status: str,
+        output: str | None,
+        summary: dict[str, Any],
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        row = self._row(run, record)
+        row.status, row.output, row.state = status, output, dict(record.state)
+        row.summary = {**row.summary, **summary}
+        row.error = error
+        row.finished_at = now(self.session)
+
+    def suspend_step(self, run: RunState, record: StepRecord, *, summary: dict[str, Any]) -> None:
+        row = self._row(run, record)
+        row.status, row.state = "waiting", dict(record.state)
+        row.summary = {**row.summary, **summary}
+
+    def add_timer(self, run: RunState, due_at: datetime) -> None:
+        self.session.add(
+            Timer(
+                run_id=run.id, contact_id=run.contact_id, token=run.wait_token, kind="timeout", due_at=due_at
+            )
+        )
+
+    def save(self, run: RunState) -> None:
+        at = now(self.session)
+        self.session.execute(
+            update(Run)
+            .where(Run.id == run.id)
+            .values(
+                status=run.status,
+                end_reason=run.end_reason,
+                cursor=run.cursor,
+                next_seq=run.next_seq,
+                wait_kind=run.wait_kind,
+                wait_token=run.wait_token,
+                waiting_since=run.waiting_since,
+                wake=run.wake,
+                variables=run.variables,
+                jumps=run.jumps,
+                steps_done=run.steps_done,
+                ended_at=at if run.status == "ended" else None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.session.begin_nested():
+            yield
+
+
+class SqlContactOps:
+    """Changes to the run's contact, made as source `workflow` with the run id (WF-RUN-17)."""
+
+    def __init__(self, session: Session, run: RunState) -> None:
+        self.session = session
+        self.run = run
+        self.actor = Actor.workflow(run.id)
+
+    def _contact(self) -> Contact:
+        contact = self.session.get(Contact, self.run.contact_id)
+        assert contact is not None
+        return contact
+
+    def _names(self, wanted: list[tuple[int | None, str]]) -> list[str]:
+        """Current names for ids (a tag renamed after publish keeps working), else the given names."""
+        ids = [tag_id for tag_id, _name in wanted if tag_id is not None]
+        current = (
+            dict(
+                self.session.execute(
+                    select(Tag.id, Tag.name).where(Tag.id.in_(ids), Tag.workspace_id == self.run.workspace_id)
+                ).all()
+            )
+            if ids
+            else {}
+        )
+        return [
+            current.get(tag_id, name) if tag_id is not None else name
+            for tag_id, name in wanted
+            if name or tag_id in current
+        ]
+
+    def add_tags(self, tags_: list[tuple[int | None, str]]) -> list[str]:
+        added, _removed = tags.change_contact_tags(
+            self.session, contact=self._contact(), add=self._names(tags_), remove=[], actor=self.actor
+        )
+        return added
+
+    def remove_tags(self, tags_: list[tuple[int | None, str]]) -> list[str]:
+        _added, removed = tags.change_contact_tags(
+            self.session, contact=self._contact(), add=[], remove=self._names(tags_), actor=self.actor
+        )
+        return removed
+
+    def set_field(self, field: str, value: str | None) -> str | None:
+        key = field.strip().lower()
+        try:
+            with self.session.begin_nested():
+                if key in contacts.STANDARD_FIELDS:
+                    contacts.update_contact(
+                        self.session, contact=self._contact(), actor=self.actor, values={key: value}
+                    )
+                else:
+                    contacts.update_contact(
+                        self.session,
+                        contact=self._contact(),
+                        actor=self.actor,
+                        values={},
+                        custom_fields={key: value},
+                    )
+        except ConvoflowError as exc:
+            return exc.message  # WF-STEP-FIELD-01: the row is skipped and logged on the run
+        return None
+
+    def set_stage(self, stage_id: int | None) -> None:
+        lifecycle.set_contact_stage(
+            self.session, contact=self._contact(), stage_id=stage_id, actor=self.actor
+        )
+
+    def assign(self, user_id: int | None) -> bool:
+        try:
+            with self.session.begin_nested():
+                assignment.apply_assignee(
+                    self.session, contact=self._contact(), user_id=user_id, actor=self.actor
+                )
+        except ConvoflowError:
+            return False
+        if user_id is not None:
+            assignee_choice.note_assigned(self.session, workspace_id=self.run.workspace_id, user_id=user_id)
+        return True
+
+    def choose_assignee(
+        self,
+        *,
+        team_id: int | None,
+        logic: Literal["round_robin", "least_open"],
+        online_only: bool,
+        max_open_contacts: int | None,
+    ) -> AssigneeChoice:
+        return assignee_choice.choose(
+            self.session,
+            workspace_id=self.run.workspace_id,
+            team_id=team_id,
+            logic=logic,
+            online_only=online_only,
+            max_open_contacts=max_open_contacts,
+        )
+
+    def open_conversation(self) -> None:
+        contact = self._contact()
+        if not contact.blocked:
+            conversations.open_conversation(self.session, contact=contact, actor=self.actor)
+
+    def close_conversation(self, *, category_id: int | None, summary: str | None) -> None:
+        conversations.close_conversation(
+            self.session,
+            contact=self._contact(),
+            actor=self.actor,
+            category_id=category_id,
+            summary=summary,
+            enforce_notes=False,  # checked at publish (WF-STEP-CLOSE-01)
+        )
+
+    def add_comment(self, *, text: str, mentions: list[int]) -> None:
+        comments.add_comment(
+            self.session, contact=self._contact(), text=text, mentions=mentions, actor=self.actor
+        )
+
+
+class SqlEffects:
+    """External effects go through the outbox under the step's idempotency key (WF-RUN-06)."""
+
+    def __init__(
+        self, session: Session, run: RunState, *, seq: int, attempt: int, state: dict[str, Any]
+    ) -> None:
+        self.session = session
+        self.run = run
+        self.seq = seq
+        self.attempt = attempt
+        self.state = state  # the step's saved state: counts the effects staged within one visit
+
+    def _next_key(self) -> str:
+        """ "{run}:{seq}:{attempt}", then ":2", ":3"... for further effects of the same visit (a re-asked
+        question). The count is saved with the step, so a replay after a crash reuses the same keys."""
+        staged = int(self.state.get("_effects", 0)) + 1
+        self.state["_effects"] = staged
+        base = f"{self.run.id}:{self.seq}:{self.attempt}"
+        return base if staged == 1 else f"{base}:{staged}"
+
+    def _stage(self, *, kind: str, request: dict[str, Any], message_id: int | None) -> None:
+        at = now(self.session)
+        self.session.add(
+            Outbox(
+                workspace_id=self.run.workspace_id,
+                contact_id=self.run.contact_id,
+                kind=kind,
+                idempotency_key=self._next_key(),
+                run_id=self.run.id,
+                seq=self.seq,
+                wait_token=self.run.wait_token + 1,  # the wait the step is about to enter
+                message_id=message_id,
+                request=request,
+                status="pending",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+            )
+        )
+
+    def _channel(self, channel_id: int | None) -> Channel | None:
+        contact = self.session.get(Contact, self.run.contact_id)
+        assert contact is not None
+        if channel_id is not None:
+            channel = self.session.get(Channel, channel_id)
+            return channel if channel is not None and channel.workspace_id == contact.workspace_id else None
+        return default_channel(self.session, contact=contact)
+
+    def channel(self, channel_id: int | None) -> ChannelInfo | None:
+        channel = self._channel(channel_id)
+        return None if channel is None else ChannelInfo(channel.id, channel.kind)
+
+    def send_message(self, *, content: dict[str, Any], channel_id: int | None) -> str | None:
+        contact = self.session.get(Contact, self.run.contact_id)
+        assert contact is not None
+        channel = self._channel(channel_id)
+        if channel is None:
+            return "The contact has no channel to send on"  # WF-STEP-SEND-01
+        if not can_reach(self.session, channel=channel, contact=contact):
+            return f"The channel {channel.name!r} cannot reach this contact"
+        try:
+            parsed = messages.parse_content(content)
+            with self.session.begin_nested():
+                message = messages.create_outgoing(
+                    self.session,
+                    contact=contact,
+                    channel=channel,
+                    content=parsed,
+                    actor=Actor.workflow(self.run.id),
+                )
+        except (ConvoflowError, ValueError) as exc:
+            return str(getattr(exc, "message", exc))
+        external_id = find_identity_external_id(self.session, contact_id=contact.id, channel_id=channel.id)
+        self._stage(
+            kind="message",
+            request={"channel_id": channel.id, "external_id": external_id},
+            message_id=message.id,
+        )
+        return None
+
+    def http_request(self, *, request: dict[str, Any]) -> None:
+        self._stage(kind="http", request=request, message_id=None)
+
+
+class SqlHandover:
+    def __init__(self, session: Session, run: RunState) -> None:
+        self.session = session
+        self.run = run
+
+    def enrol_manual(self, *, workflow_id: int, inputs: dict[str, str]) -> bool:
+        return enrol_manual(
+            self.session,
+            workspace_id=self.run.workspace_id,
+            contact_id=self.run.contact_id,
+            workflow_id=workflow_id,
+            inputs=inputs,
+        )
