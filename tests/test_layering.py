@@ -18,7 +18,14 @@ import convoflow
 
 SRC = Path(convoflow.__file__).parent
 FEATURES = ("accounts", "audit", "channels", "contacts", "conversations", "events", "teams", "workflows")
-ROUTE_FILES = ("routes.py", "auth_routes.py", "settings_routes.py")
+ROUTE_FILES = (
+    "routes.py",
+    "auth_routes.py",
+    "settings_routes.py",
+    "run_routes.py",
+    "shortcut_routes.py",
+    "hook_routes.py",
+)
 
 
 @dataclass(frozen=True)
@@ -300,7 +307,12 @@ def test_the_workflows_modules_are_found_and_checked() -> None:
     # The generic rules above cover them: the routes module is a route (no queries, commits allowed)...
     assert "convoflow.workflows.routes" in {m.name for m in ROUTES_WITHOUT_QUERIES}
     # ...and every other workflows module is a service for the no-commit rule.
-    assert [m.name for m in WORKFLOW_MODULES if m.is_route] == ["convoflow.workflows.routes"]
+    assert [m.name for m in WORKFLOW_MODULES if m.is_route] == [
+        "convoflow.workflows.hook_routes",
+        "convoflow.workflows.routes",
+        "convoflow.workflows.run_routes",
+        "convoflow.workflows.shortcut_routes",
+    ]
 
 
 def _top_level(name: str) -> str:

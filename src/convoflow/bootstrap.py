@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from convoflow.accounts.login_throttle import LoginThrottle
 from convoflow.accounts.passwords import PasswordHasher
@@ -11,7 +12,8 @@ from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
-from convoflow.events.queue import WakeSignal, after_commit_notifier, flush_touched
+from convoflow.events.queue import WakeSignal, after_commit_notifier, flush_touched, forget_work
+from convoflow.metrics import drop_after_rollback, flush_after_commit
 from convoflow.settings import Settings
 from convoflow.worker.engine import Engine
 from convoflow.worker.http_executor import HttpExecutor
@@ -31,7 +33,9 @@ class Container:
     adapters: AdapterRegistry
     steps: Registry
 
-    def engine(self, *, poll_seconds: float = 1.0, http: HttpExecutor | None = None) -> Engine:
+    def engine(
+        self, *, poll_seconds: float = 1.0, lease_seconds: float = 30.0, http: HttpExecutor | None = None
+    ) -> Engine:
         """The workflow engine's loop services over this container's database."""
         executor = http or HttpExecutor(
             allow_internal=self.settings.allow_internal_http, own_origins={self.settings.public_base_url}
@@ -43,6 +47,7 @@ class Container:
             wake=self.wake,
             http=executor,
             poll_seconds=poll_seconds,
+            lease=timedelta(seconds=lease_seconds),
         )
 
     def close(self) -> None:
@@ -57,10 +62,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     clock = clock or SystemClock()
     db = Database(engine, clock)
     wake = WakeSignal()
-    hub = TestChannelHub()
+    hub = TestChannelHub(settings.test_channel_journal)
     # Work and its wake-up commit together: queue rows are written just before every commit.
     db.on_write_session("before_commit", flush_touched)
     db.on_write_session("after_commit", after_commit_notifier(wake))
+    db.on_write_session("after_rollback", forget_work)
+    db.on_write_session("after_commit", flush_after_commit)  # metrics count committed work only
+    db.on_write_session("after_soft_rollback", drop_after_rollback)
     return Container(
         settings=settings,
         clock=clock,

@@ -110,11 +110,14 @@ def serve(
 @app.command()
 def worker(
     poll: Annotated[float, typer.Option(help="Seconds between polls when idle")] = 1.0,
+    lease: Annotated[
+        float, typer.Option(help="Seconds a claim lasts; a crashed worker's work is taken over after it")
+    ] = 30.0,
 ) -> None:
     """Run the workflow engine only (contact worker, timers, outbox relay); stop with Ctrl-C or SIGTERM."""
     with _container() as container:
         _prepare_schema(container)
-        engine = container.engine(poll_seconds=poll)
+        engine = container.engine(poll_seconds=poll, lease_seconds=lease)
         stopped = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())

@@ -50,11 +50,19 @@ class Settings(BaseSettings):
     allow_internal_http: bool = Field(
         False, description="Let HTTP Request steps call private, loopback and link-local addresses"
     )
+    test_channel_journal: Path | None = Field(
+        None,
+        description="File where the built-in test channel appends what it sends, shared by all processes",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for /metrics; unset: /metrics answers only unproxied loopback clients",
+    )
     log_level: str = Field("INFO", description="Root log level")
     log_format: Literal["console", "json"] = Field("console", description="Log line format")
     password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
 
-    @field_validator("database_url", "secret_key", mode="before")
+    @field_validator("database_url", "secret_key", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """`CONVOFLOW_DATABASE_URL=` (set but empty) means the default, as if it were not set."""

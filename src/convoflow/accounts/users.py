@@ -18,6 +18,7 @@ from convoflow.contacts import assignment
 from convoflow.db.session import now
 from convoflow.errors import Conflict, NotFound, PermissionDenied, field_error
 from convoflow.validators import normalise_email
+from convoflow.workflows.assignment_queue import requeue_assignments
 
 OFFLINE_AFTER = timedelta(minutes=10)  # CRM-USER-02
 MANAGER_FLAGS: tuple[ManagerFlag, ...] = (
@@ -257,6 +258,9 @@ def set_presence(session: Session, *, user_id: int, presence: Availability) -> U
     user.presence = presence
     user.last_seen_at = now(session)
     session.flush()
+    if presence == "online":
+        workspaces = session.scalars(select(Membership.workspace_id).where(Membership.user_id == user_id))
+        requeue_assignments(session, workspace_ids=workspaces)  # WF-STEP-ASSIGN-05
     return user
 
 

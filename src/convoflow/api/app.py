@@ -18,9 +18,12 @@ from sqlalchemy import text
 import convoflow
 from convoflow.api.errors import REQUEST_ID_HEADER, install_error_handlers
 from convoflow.api.limits import BodySizeLimit
+from convoflow.api.metrics import router as metrics_router
 from convoflow.api.router import api_router
 from convoflow.bootstrap import Container
 from convoflow.observability import request_id
+from convoflow.workflows.hook_routes import public_router as workflow_hooks_router
+from convoflow.workflows.hooks import HookRateLimiter
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
@@ -59,8 +62,11 @@ def create_app(container: Container, *, background: Sequence[BackgroundLoop] = (
         generate_unique_id_function=_operation_id,
     )
     app.state.container = container
+    app.state.hook_limiter = HookRateLimiter(container.clock)  # per process (WF-TRG-HOOK-04)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(workflow_hooks_router)
+    app.include_router(metrics_router)
 
     # The middleware added last runs first: the request id wraps everything, the 413 included.
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)

@@ -11,6 +11,7 @@ from convoflow.contacts import routes as contacts_routes
 from convoflow.contacts import settings_routes
 from convoflow.conversations import routes as conversations_routes
 from convoflow.teams import routes as teams_routes
+from convoflow.workflows import hook_routes, run_routes, shortcut_routes
 from convoflow.workflows import routes as workflows_routes
 
 # Each feature's own router, in mounting order (its routes' paths are relative to /api).
@@ -23,6 +24,9 @@ FEATURE_ROUTERS: tuple[APIRouter, ...] = (
     conversations_routes.router,
     channels_routes.router,
     workflows_routes.router,
+    run_routes.router,
+    shortcut_routes.router,
+    hook_routes.router,
 )
 
 api_router = APIRouter(prefix="/api")

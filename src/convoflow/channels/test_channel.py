@@ -6,9 +6,11 @@ Sends are de-duplicated by idempotency key, as a provider honouring the key woul
 
 from __future__ import annotations
 
-import itertools
+import fcntl
+import json
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from convoflow.channels.base import OutboundMessage, SendFailed, SendResult, TransientSendFailure
@@ -24,14 +26,19 @@ class Sent:
 
 
 class TestChannelHub:
-    """Shared by every test-channel adapter of the process."""
+    """Shared by every test-channel adapter of the process.
 
-    def __init__(self) -> None:
+    With a `journal` file, every accepted send is appended to it as one JSON line under an exclusive
+    file lock, and a key already in the file is not sent again: several worker processes then behave
+    as one provider honouring idempotency keys, and the file survives a killed process.
+    """
+
+    def __init__(self, journal: Path | None = None) -> None:
+        self.journal = journal
         self._lock = threading.Lock()
         self._sent: list[Sent] = []
         self._by_key: dict[str, Sent] = {}
         self._failures: list[Exception] = []
-        self._ids = itertools.count(1)
 
     def fail_next(
         self, count: int = 1, *, transient: bool = False, reason: str = "refused by the test channel"
@@ -46,10 +53,10 @@ class TestChannelHub:
                 raise self._failures.pop(0)
             known = self._by_key.get(key)
             if known is None:
-                known = Sent(
-                    message.channel_id, message.external_id, message.content, key, f"test-{next(self._ids)}"
-                )
-                self._sent.append(known)
+                # The provider id derives from the key: unique across processes, the same on a re-delivery.
+                known = Sent(message.channel_id, message.external_id, message.content, key, f"test-{key}")
+                if self.journal is None or _append_once(self.journal, known):
+                    self._sent.append(known)
                 self._by_key[key] = known
             return SendResult(known.provider_message_id)
 
@@ -63,6 +70,27 @@ class TestChannelHub:
             self._sent.clear()
             self._by_key.clear()
             self._failures.clear()
+
+
+def _append_once(journal: Path, sent: Sent) -> bool:
+    """Appends `sent` unless its key is already in the journal; True when appended."""
+    with journal.open("a+", encoding="utf-8") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        if any(json.loads(line)["key"] == sent.idempotency_key for line in file if line.strip()):
+            return False
+        line = {"key": sent.idempotency_key, "external_id": sent.external_id, "content": sent.content}
+        file.write(json.dumps(line) + "\n")
+        file.flush()
+        return True
+
+
+def read_journal(journal: Path) -> list[dict[str, Any]]:
+    """The sends recorded in a journal file, oldest first."""
+    if not journal.exists():
+        return []
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 class TestChannelAdapter:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 
 from convoflow.db.text_ops import sql_casefold
 
 READONLY_OPTION = "convoflow_readonly"
+_HOLDS_WRITER = "convoflow_holds_writer_lock"
 
 
 def is_sqlite(url: str) -> bool:
@@ -46,10 +50,33 @@ def build_engine(url: str, *, sqlite_synchronous: str = "normal", echo: bool = F
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    # SQLite has one writer. Threads of this process queue on a lock before BEGIN IMMEDIATE instead of
+    # polling in SQLite's busy handler, where a thread committing back to back starves the others.
+    writer = threading.Lock()
+    busy_seconds = 5.0
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        readonly = conn.get_execution_options().get(READONLY_OPTION, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READONLY_OPTION, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not writer.acquire(timeout=busy_seconds):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        conn.info[_HOLDS_WRITER] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.info)
+            raise
+
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, lambda conn: _release(conn.info))
+    # a connection going back to the pool never keeps the lock, whatever happened to its transaction
+    event.listen(engine, "checkin", lambda _dbapi, record: _release(record.info))
 
     return engine
 

@@ -29,7 +29,7 @@ class Database:
             info={_CLOCK_KEY: clock},
         )
 
-    def on_write_session(self, hook: str, listener: Callable[[Session], Any]) -> None:
+    def on_write_session(self, hook: str, listener: Callable[..., Any]) -> None:
         """Registers a session event listener (before_commit, after_commit...) on read-write sessions."""
         event.listen(self._write, hook, listener)
 

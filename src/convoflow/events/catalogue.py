@@ -31,3 +31,9 @@ ALL_EVENTS: Final = (
     MESSAGE_STATUS_UPDATED,
     COMMENT_CREATED,
 )
+
+# Activity records of the contact page (CRM-CONT-04, WF-RUN-18), outside the CRM-EVT table: stored
+# as already dispatched, they never trigger workflows.
+WORKFLOW_ENTERED: Final = "workflow.entered"
+WORKFLOW_LEFT: Final = "workflow.left"
+ACTIVITY_EVENTS: Final = (WORKFLOW_ENTERED, WORKFLOW_LEFT)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from convoflow.db.session import now
 from convoflow.events import queue
 from convoflow.events.actor import Actor
-from convoflow.events.catalogue import ALL_EVENTS
+from convoflow.events.catalogue import ACTIVITY_EVENTS, ALL_EVENTS
 from convoflow.events.models import Event
 
 
@@ -28,15 +28,17 @@ def emit(
     The insert flushes pending ORM changes first, so an event id is always greater than the ids of
     the rows its change created, and events of one transaction keep the order they were emitted in.
     """
-    if type not in ALL_EVENTS:
+    activity_only = type in ACTIVITY_EVENTS
+    if type not in ALL_EVENTS and not activity_only:
         raise ValueError(f"unknown event type {type!r}")
     actor_id = actor.actor_id
     if actor.source == "contact" and actor_id is None:
         # A contact acts on itself: the contact created by its own first message had no id yet
         # when its actor was made, but its events must still name it (CRM-EVT-02).
         actor_id = contact_id
-    if contact_id is not None:
+    if contact_id is not None and not activity_only:
         queue.touch(session, workspace_id=workspace_id, contact_id=contact_id)  # the dispatcher's work
+    at = now(session)
     return session.execute(
         insert(Event)
         .values(
@@ -47,7 +49,8 @@ def emit(
             source=actor.source,
             actor_id=actor_id,
             run_id=actor.run_id,
-            occurred_at=now(session),
+            occurred_at=at,
+            dispatched_at=at if activity_only else None,
         )
         .returning(Event.id)
     ).scalar_one()

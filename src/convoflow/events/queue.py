@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,8 @@ from convoflow.db.session import now
 from convoflow.events.models import ContactQueue
 
 _TOUCHED = "convoflow_touched_contacts"
+_BUMPED = "convoflow_work_signalled"
+WORK_CHANNEL = "convoflow_work"  # PostgreSQL NOTIFY channel
 
 
 def touch(session: Session, *, workspace_id: int, contact_id: int, ready_at: datetime | None = None) -> None:
@@ -55,7 +57,17 @@ def flush_touched(session: Session) -> None:
         },
     )
     session.execute(statement)
-    session.info["convoflow_queue_bumped"] = True
+    signal_work(session)
+
+
+def signal_work(session: Session) -> None:
+    """Wakes the engine's loops once this transaction commits: in this process through the wake signal,
+    in others through a PostgreSQL NOTIFY (delivered only if the transaction commits)."""
+    if session.info.get(_BUMPED):
+        return
+    session.info[_BUMPED] = True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
 
 
 class WakeSignal:
@@ -84,10 +96,21 @@ class WakeSignal:
 
 def after_commit_notifier(signal: WakeSignal) -> Callable[[Session], Any]:
     def notify_if_bumped(session: Session) -> None:
-        if session.info.pop("convoflow_queue_bumped", False):
+        if session.info.pop(_BUMPED, False):
             signal.notify()
 
     return notify_if_bumped
+
+
+def touched(session: Session, contact_id: int) -> bool:
+    """Whether this transaction gave the contact work since it was last untouched."""
+    return contact_id in session.info.get(_TOUCHED, {})
+
+
+def forget_work(session: Session) -> None:
+    """after_rollback hook: work noted by a transaction that rolled back is no work."""
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_BUMPED, None)
 
 
 def untouch(session: Session, contact_id: int) -> None:

@@ -14,6 +14,7 @@ from convoflow.errors import Conflict, NotFound
 from convoflow.teams.models import Team
 from convoflow.validators import fold
 from convoflow.workflows import references
+from convoflow.workflows.assignment_queue import requeue_assignments
 
 MAX_TEAMS = 100
 
@@ -125,6 +126,7 @@ def add_member(
         )
     membership.team_id = team.id
     session.flush()
+    requeue_assignments(session, workspace_ids=[principal.workspace_id])  # WF-STEP-ASSIGN-05
     return membership
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from convoflow.db.session import Database
-from convoflow.events.queue import untouch
+from convoflow.events.queue import touched, untouch
 from convoflow.worker.claims import claim_contacts, release_contact
 from convoflow.workflows.dispatcher import dispatch_contact
 from convoflow.workflows.engine.registry import Registry
@@ -26,11 +26,13 @@ def process_contact(
     """Everything pending for one contact; True when nothing is left (the claim can be released)."""
     host = SqlRunHost(session)
     for _ in range(ROUNDS):
-        dispatched = dispatch_contact(session, contact_id=contact_id, index=index, host=host, now=now)
-        runs = ready_runs(session, contact_id)
-        for run in runs:
+        untouch(session, contact_id)
+        dispatch_contact(session, contact_id=contact_id, index=index, host=host, now=now)
+        unfinished = False
+        for run in ready_runs(session, contact_id):
             advance(run, host=host, registry=registry, now=now)
-        if dispatched == 0 and not runs:
+            unfinished = unfinished or run.status == "ready"  # its step budget ran out
+        if not unfinished and not touched(session, contact_id):  # no new event, no woken run
             return True
     return False
 

@@ -19,6 +19,7 @@ from convoflow.db.session import Database
 from convoflow.events.queue import WakeSignal
 from convoflow.worker.contact_worker import run_contacts_once
 from convoflow.worker.outbox_relay import HttpExecutor, relay_once
+from convoflow.worker.pg_wakeups import listen
 from convoflow.worker.timers import fire_timers_once
 from convoflow.workflows.engine.registry import Registry
 from convoflow.workflows.triggers.index import TriggerIndex
@@ -61,7 +62,9 @@ class Engine:
         return fire_timers_once(self.db)
 
     def relay_once(self) -> int:
-        return asyncio.run(relay_once(self.db, worker=self.name, adapters=self.adapters, http=self.http))
+        return asyncio.run(
+            relay_once(self.db, worker=self.name, adapters=self.adapters, http=self.http, lease=self.lease)
+        )
 
     def drain(self, *, max_rounds: int = 1000) -> int:
         """Runs every loop until none finds work; returns the rounds taken. Never sleeps."""
@@ -83,6 +86,15 @@ class Engine:
             )
             thread.start()
             self._threads.append(thread)
+        if self.db.dialect == "postgresql":
+            listener = threading.Thread(
+                target=listen,
+                args=(self.db.engine, self.wake, self._stop),
+                name="convoflow-listen",
+                daemon=True,
+            )
+            listener.start()
+            self._threads.append(listener)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()

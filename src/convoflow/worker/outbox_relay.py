@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
+from convoflow import metrics
 from convoflow.channels.base import OutboundMessage, SendFailed, TransientSendFailure
 from convoflow.channels.models import Channel
 from convoflow.channels.registry import AdapterRegistry
@@ -47,6 +48,10 @@ class _Job:
 
 def _claim(session: Session, *, worker: str, lease: timedelta, batch: int) -> list[Outbox]:
     now = clock_now(session)
+    due = (Outbox.status == "pending") & (Outbox.next_attempt_at <= now)
+    # A worker that died mid-delivery leaves its rows `sending`; once the lease lapses another worker
+    # delivers them again under the same idempotency key, so the provider drops a duplicate.
+    abandoned = (Outbox.status == "sending") & (Outbox.lease_until < now)
     earlier = aliased(Outbox)
     blocked_by_earlier = exists(
         select(earlier.id).where(
@@ -58,7 +63,7 @@ def _claim(session: Session, *, worker: str, lease: timedelta, batch: int) -> li
     )
     query = (
         select(Outbox)
-        .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+        .where(due | abandoned)
         .where((Outbox.kind != "message") | ~blocked_by_earlier)
         .order_by(Outbox.id)
         .limit(batch)
@@ -127,6 +132,7 @@ def _message_job(
 
 def _fail(session: Session, row: Outbox, reason: str) -> None:
     row.status, row.result, row.claimed_by, row.lease_until = "failed", {"error": reason}, None, None
+    metrics.count_delivery(session, kind=row.kind, result="failed")
     if row.message_id is not None:
         message = session.get(Message, row.message_id)
         if message is not None:
@@ -142,6 +148,7 @@ def _cancel(session: Session, row: Outbox) -> None:
         None,
         None,
     )
+    metrics.count_delivery(session, kind=row.kind, result="cancelled")
     if row.message_id is not None:
         message = session.get(Message, row.message_id)
         if message is not None:
@@ -185,7 +192,11 @@ async def relay_once(
             current = session.get(Outbox, job.outbox_id)
             if current is None or current.status != "sending":
                 continue  # cancelled or re-claimed meanwhile
-            _record(session, current, result)
+            try:
+                with session.begin_nested():  # one bad record must not lose the batch's others
+                    _record(session, current, result)
+            except Exception:
+                log.exception("relay.record.failed", extra={"outbox_id": job.outbox_id})
         session.commit()
     return len(rows)
 
@@ -203,6 +214,7 @@ def _record(session: Session, row: Outbox, result: Any) -> None:
         )
         row.status, row.next_attempt_at, row.claimed_by, row.lease_until = "pending", now + delay, None, None
         row.result = {"error": str(result)}
+        metrics.count_delivery(session, kind=row.kind, result="retry")
         return
     if isinstance(result, SendFailed):
         _fail(session, row, str(result))
@@ -219,6 +231,7 @@ def _record(session: Session, row: Outbox, result: Any) -> None:
             None,
             None,
         )
+        metrics.count_delivery(session, kind=row.kind, result="done")
         message = session.get(Message, row.message_id) if row.message_id is not None else None
         if message is not None:
             messages.update_status(session, message=message, status="sent", provider_message_id=provider_id)
@@ -226,6 +239,7 @@ def _record(session: Session, row: Outbox, result: Any) -> None:
         return
     assert isinstance(result, EffectResult)
     row.status = "done" if result.ok else "failed"
+    metrics.count_delivery(session, kind=row.kind, result=row.status)
     row.result, row.claimed_by, row.lease_until = (
         {"ok": result.ok, **result.data, "error": result.error},
         None,

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from convoflow import metrics
 from convoflow.accounts.models import User, Workspace
 from convoflow.channels.models import Channel
 from convoflow.events import catalogue
 from convoflow.events.models import Event
+from convoflow.workflows.assignment_queue import requeue_assignments
 from convoflow.workflows.definition.graph import WorkflowDefinition
 from convoflow.workflows.engine.conditions import Facts, holds
 from convoflow.workflows.engine.outcomes import Reply, wake_to_json
@@ -106,12 +108,22 @@ def dispatch_contact(
             answered = offer_reply(session, contact_id=contact_id, event=event)
             if answered is not None:
                 decisions.append({"answer_for_run": answered})
+        if _may_free_capacity(event):
+            requeue_assignments(session, workspace_ids=[event.workspace_id])  # WF-STEP-ASSIGN-05
         if event.type in EVENT_TRIGGERS:
             decisions += [d.as_json() for d in _enrolments(session, event, index=index, host=host, now=now)]
         event.dispatched_at = now
         event.decisions = decisions
+        metrics.count_dispatched(session, event_type=event.type)
     session.flush()
     return len(events)
+
+
+def _may_free_capacity(event: Event) -> bool:
+    """A closed conversation or a contact taken from a user may let a queued contact be assigned."""
+    if event.type == catalogue.CONVERSATION_CLOSED:
+        return True
+    return event.type == catalogue.CONTACT_ASSIGNEE_UPDATED and event.payload.get("previous") is not None
 
 
 def _enrolments(
@@ -140,9 +152,6 @@ def _enrolments(
         contact = host.contact(event.contact_id)
         if contact is None:
             break
-        if contact.blocked:
-            decisions.append(Decision(published.workflow_id, "blocked"))  # WF-RUN-01
-            continue
         facts = Facts(
             contact=contact, now=now, zone=host.workspace(event.workspace_id).zone, extras=found.extras
         )
@@ -155,6 +164,9 @@ def _enrolments(
                 continue
         if found.conditions is not None and not holds(found.conditions, facts):
             decisions.append(Decision(published.workflow_id, "conditions_false"))
+            continue
+        if contact.blocked:  # WF-RUN-01: type and source, conditions, then not blocked
+            decisions.append(Decision(published.workflow_id, "blocked"))
             continue
         decisions.append(
             enrol(

@@ -11,9 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from convoflow import metrics
 from convoflow.contacts.models import Contact
 from convoflow.db.session import now
 from convoflow.events.queue import touch
+from convoflow.workflows.activity import record_entered
 from convoflow.workflows.definition.graph import WorkflowDefinition
 from convoflow.workflows.definition.triggers import ManualTrigger
 from convoflow.workflows.models import Enrolment, Run, Workflow, WorkflowVersion
@@ -91,7 +93,7 @@ def enrol(
         cursor=None if guarded else definition.root,
         next_seq=1,
         wait_token=0,
-        variables={"trigger": variables, "var": {}},
+        variables={} if guarded else {"trigger": variables, "var": {}},
         jumps={},
         steps_done=0,
         trigger_event_id=event_id,
@@ -106,9 +108,12 @@ def enrol(
         .values(workflow_id=workflow_id, contact_id=contact_id, first_at=at)
         .on_conflict_do_nothing()
     )
+    metrics.count_run_started(session, trigger=trigger.type if trigger is not None else "none")
     if guarded:
+        metrics.count_runs_finished(session, reason="loop_guard")
         return Decision(workflow_id, "loop_guard", run.id)
     touch(session, workspace_id=workspace_id, contact_id=contact_id)
+    record_entered(session, run)
     return Decision(workflow_id, "enrolled", run.id)
 
 

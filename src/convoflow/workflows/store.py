@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from convoflow import metrics
 from convoflow.accounts.models import Membership, User, Workspace
 from convoflow.accounts.users import availability
 from convoflow.accounts.workspace_settings import WorkspaceSettings
@@ -24,13 +26,15 @@ from convoflow.contacts.identities import find_identity_external_id
 from convoflow.contacts.models import Contact, ContactField, ContactTag, LifecycleStage, Tag
 from convoflow.conversations import comments, messages
 from convoflow.conversations import service as conversations
-from convoflow.conversations.models import Message
+from convoflow.conversations.models import ClosingCategory, Message
 from convoflow.db.session import now
 from convoflow.errors import ConvoflowError
 from convoflow.events.actor import Actor
 from convoflow.events.models import Outbox
+from convoflow.events.queue import signal_work
 from convoflow.teams.models import Team
 from convoflow.workflows import assignee_choice
+from convoflow.workflows.activity import record_left
 from convoflow.workflows.definition.graph import WorkflowDefinition
 from convoflow.workflows.engine.context import WorkspaceFacts
 from convoflow.workflows.engine.host import StepRecord
@@ -68,8 +72,13 @@ def run_state(row: Run) -> RunState:
 
 
 def ready_runs(session: Session, contact_id: int) -> list[RunState]:
+    # Locked (PostgreSQL) until the contact's transaction ends: a concurrent stop waits for the step
+    # in progress and then ends the run, instead of being overwritten by the runner's save.
     rows = session.scalars(
-        select(Run).where(Run.contact_id == contact_id, Run.status == "ready").order_by(Run.id)
+        select(Run)
+        .where(Run.contact_id == contact_id, Run.status == "ready")
+        .order_by(Run.id)
+        .with_for_update()
     ).all()
     return [run_state(row) for row in rows]
 
@@ -89,6 +98,8 @@ class SqlRunHost:
         self.session = session
         self._field_types: dict[int, dict[str, str]] = {}
         self._workspaces: dict[int, WorkspaceFacts] = {}
+        self._step_started: dict[tuple[int, int], tuple[str, float]] = {}  # for the latency metric
+        self._records: dict[tuple[int, int], RunStep] = {}  # step rows being executed, by (run, seq)
 
     # --- reading -----------------------------------------------------------------------------
     def definition(self, version_id: int) -> WorkflowDefinition:
@@ -136,16 +147,7 @@ class SqlRunHost:
         contact = session.get(Contact, contact_id, populate_existing=True)
         if contact is None:
             return None
-        stage = (
-            None
-            if contact.lifecycle_stage_id is None
-            else session.get(LifecycleStage, contact.lifecycle_stage_id)
-        )
-        tag_rows = session.execute(
-            select(Tag.id, Tag.name)
-            .join(ContactTag, ContactTag.tag_id == Tag.id)
-            .where(ContactTag.contact_id == contact_id)
-        )
+        stage_id = contact.lifecycle_stage_id
         return ContactSnapshot(
             id=contact.id,
             workspace_id=contact.workspace_id,
@@ -156,17 +158,33 @@ class SqlRunHost:
             language=contact.language,
             country_code=contact.country_code,
             blocked=contact.blocked,
-            stage_id=contact.lifecycle_stage_id,
-            stage_name=None if stage is None else stage.name,
-            tags={tag_id: name for tag_id, name in tag_rows},
+            stage_id=stage_id,
             custom=dict(contact.attributes),
             field_types=self._types(contact.workspace_id),
-            assignee=self._assignee(contact),
-            conversation_open=conversations.find_open(session, contact_id=contact_id) is not None,
             last_channel_id=contact.last_channel_id,
-            last_incoming=self._last_message(contact_id, "incoming"),
-            last_outgoing=self._last_message(contact_id, "outgoing"),
+            loaders={
+                "stage_name": lambda: self._stage_name(stage_id),
+                "tags": lambda: self._tags(contact_id),
+                "assignee": lambda: self._assignee(contact),
+                "conversation_open": lambda: (
+                    conversations.find_open(session, contact_id=contact_id) is not None
+                ),
+                "last_incoming": lambda: self._last_message(contact_id, "incoming"),
+                "last_outgoing": lambda: self._last_message(contact_id, "outgoing"),
+            },
         )
+
+    def _stage_name(self, stage_id: int | None) -> str | None:
+        stage = None if stage_id is None else self.session.get(LifecycleStage, stage_id)
+        return None if stage is None else stage.name
+
+    def _tags(self, contact_id: int) -> dict[int, str]:
+        rows = self.session.execute(
+            select(Tag.id, Tag.name)
+            .join(ContactTag, ContactTag.tag_id == Tag.id)
+            .where(ContactTag.contact_id == contact_id)
+        )
+        return {tag_id: name for tag_id, name in rows}
 
     def _assignee(self, contact: Contact) -> Assignee | None:
         if contact.assignee_user_id is None:
@@ -208,26 +226,36 @@ class SqlRunHost:
 
     # --- records -----------------------------------------------------------------------------
     def step_record(self, run: RunState, seq: int, step_key: str, step_type: str) -> StepRecord:
-        row = self.session.get(RunStep, (run.id, seq))
+        # A monitoring duration, not business time: the injected Clock does not move during a step.
+        self._step_started[(run.id, seq)] = (step_type, time.perf_counter())
+        # Only a woken run resumes a step already recorded; any other step gets a fresh sequence number.
+        row = self.session.get(RunStep, (run.id, seq)) if run.wake is not None else None
         if row is not None:
+            self._records[(run.id, seq)] = row
             return StepRecord(seq, dict(row.state), row.attempt, existing=True)
-        self.session.add(
-            RunStep(
-                run_id=run.id,
-                seq=seq,
-                step_key=step_key,
-                step_type=step_type,
-                status="running",
-                attempt=1,
-                state={},
-                summary={},
-                started_at=now(self.session),
-            )
+        row = RunStep(
+            run_id=run.id,
+            seq=seq,
+            step_key=step_key,
+            step_type=step_type,
+            status="running",
+            attempt=1,
+            state={},
+            summary={},
+            started_at=now(self.session),
         )
+        self.session.add(row)
+        self._records[(run.id, seq)] = row
         return StepRecord(seq, {}, 1, existing=False)
 
+    def _observe_step(self, run: RunState, record: StepRecord) -> None:
+        started = self._step_started.pop((run.id, record.seq), None)
+        if started is not None:
+            metrics.STEP_SECONDS.labels(step_type=started[0]).observe(time.perf_counter() - started[1])
+
     def _row(self, run: RunState, record: StepRecord) -> RunStep:
-        row = self.session.get(RunStep, (run.id, record.seq))
+        self._observe_step(run, record)
+        row = self._records.pop((run.id, record.seq), None) or self.session.get(RunStep, (run.id, record.seq))
         assert row is not None
         return row
 
@@ -261,6 +289,17 @@ class SqlRunHost:
 
     def save(self, run: RunState) -> None:
         at = now(self.session)
+        if run.status == "ended" and run.end_reason is not None:  # it ended in this visit
+            metrics.count_runs_finished(self.session, reason=run.end_reason)
+            record_left(
+                self.session,
+                run_id=run.id,
+                workspace_id=run.workspace_id,
+                contact_id=run.contact_id,
+                workflow_id=run.workflow_id,
+                workflow_name=run.workflow_name,
+                reason=run.end_reason,
+            )
         self.session.execute(
             update(Run)
             .where(Run.id == run.id)
@@ -390,9 +429,14 @@ class SqlContactOps:
             conversations.open_conversation(self.session, contact=contact, actor=self.actor)
 
     def close_conversation(self, *, category_id: int | None, summary: str | None) -> None:
+        contact = self._contact()
+        if category_id is not None:  # a category deleted since publishing: close without one
+            category = self.session.get(ClosingCategory, category_id)
+            if category is None or category.workspace_id != contact.workspace_id:
+                category_id = None
         conversations.close_conversation(
             self.session,
-            contact=self._contact(),
+            contact=contact,
             actor=self.actor,
             category_id=category_id,
             summary=summary,
@@ -400,9 +444,14 @@ class SqlContactOps:
         )
 
     def add_comment(self, *, text: str, mentions: list[int]) -> None:
-        comments.add_comment(
-            self.session, contact=self._contact(), text=text, mentions=mentions, actor=self.actor
-        )
+        contact = self._contact()
+        # A user deactivated since publishing is no longer mentioned; the note is still written.
+        active = [
+            user_id
+            for user_id in mentions
+            if assignment.is_active_member(self.session, workspace_id=contact.workspace_id, user_id=user_id)
+        ]
+        comments.add_comment(self.session, contact=contact, text=text, mentions=active, actor=self.actor)
 
 
 class SqlEffects:
@@ -444,6 +493,7 @@ class SqlEffects:
                 created_at=at,
             )
         )
+        signal_work(self.session)  # the relay, in this process or another, delivers it at once
 
     def _channel(self, channel_id: int | None) -> Channel | None:
         contact = self.session.get(Contact, self.run.contact_id)

@@ -189,3 +189,40 @@ def test_stop_ejects_waiting_runs(session: Session, container: Container) -> Non
     [run] = h.runs(workflow.id)
     assert run.end_reason == "workflow_stopped"
     assert h.sent_texts() == []
+
+
+def test_contact_activity_shows_entering_and_leaving_workflows(
+    session: Session, container: Container
+) -> None:
+    # WF-RUN-18, CRM-CONT-04: "Entered workflow <name>" and "Left workflow <name> (<reason>)"
+    h = Harness(session, container)
+    done = h.publish(definition(OPENED, step("s1", "send_message", {"text": "Hola"})), name="Greeting")
+    waiting = h.publish(definition(OPENED, step("w1", "wait", {"amount": 1, "unit": "days"})), name="Later")
+    h.inbound("visitor-1", "hola")
+    h.drain()
+    [finished] = h.runs(done.id)
+    [parked] = h.runs(waiting.id)
+    from convoflow.workflows import service as workflows
+
+    workflows.stop(h.session, h.owner, workflow_id=waiting.id)
+    session.commit()
+    activity = [
+        (e.type, e.payload.get("workflow_name"), e.payload.get("reason"), e.run_id, e.source)
+        for e in events_of(session, workspace_id=h.world.workspace.id)
+        if e.type.startswith("workflow.")
+    ]
+    assert sorted(activity, key=str) == sorted(
+        [
+            ("workflow.entered", "Greeting", None, finished.id, "workflow"),
+            ("workflow.entered", "Later", None, parked.id, "workflow"),
+            ("workflow.left", "Greeting", "completed", finished.id, "workflow"),
+            ("workflow.left", "Later", "workflow_stopped", parked.id, "workflow"),
+        ],
+        key=str,
+    )
+    # activity records never trigger workflows: they are stored as already dispatched
+    assert all(
+        e.dispatched_at is not None
+        for e in events_of(session, workspace_id=h.world.workspace.id)
+        if e.type.startswith("workflow.")
+    )

@@ -207,6 +207,9 @@ def _equal(value: Any, target: Any, *, numeric: bool) -> bool:
     if numeric:
         left, right = _number(value), _number(target)
         return left is not None and right is not None and left == right
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return _fold(value) == _fold(target)
+    return _fold(_whole(value)) == _fold(_whole(target))
+
+
+def _whole(value: Any) -> Any:
+    """42.0 compares as text like 42 (a number saved by an answer or given in the builder)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value

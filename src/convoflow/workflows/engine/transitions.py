@@ -29,3 +29,4 @@ def end_run(run: RunState, reason: str) -> None:
     run.end_reason = reason
     run.wait_kind = None
     run.cursor = None
+    run.variables = {}  # WF-VAR-06: $var and $trigger values live for one run only

@@ -8,9 +8,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
+
 from convoflow import validators
 
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _LOCATION = re.compile(r"^\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?$")
 
 
@@ -37,9 +40,11 @@ def parse_answer(
         case "text":
             return text or None
         case "multiple_choice":
-            if text.isdigit() and 1 <= int(text) <= len(options):
-                return options[int(text) - 1]
-            return next((option for option in options if _plain(option) == _plain(text)), None)
+            # The option's text first: a tapped quick reply sends it, even when an option is "1".
+            chosen = next((option for option in options if _plain(option) == _plain(text)), None)
+            if chosen is None and text.isdigit() and 1 <= int(text) <= len(options):
+                chosen = options[int(text) - 1]
+            return chosen
         case "number":
             if not _NUMBER.match(text):
                 return None
@@ -57,17 +62,16 @@ def parse_answer(
         case "date":
             return _date(text, date_format)
         case "phone":
-            try:
-                return validators.normalise_phone(text, default_country=default_country)
-            except ValueError:
-                return None
+            return _phone(text, default_country)
         case "email":
             try:
                 return validators.normalise_email(text)
             except ValueError:
                 return None
         case "url":
-            candidate = text if re.match(r"^https?://", text, re.IGNORECASE) else f"https://{text}"
+            if _SCHEME.match(text) and not re.match(r"^https?://", text, re.IGNORECASE):
+                return None  # another scheme (ftp://, mailto...) is no website
+            candidate = text if _SCHEME.match(text) else f"https://{text}"
             try:
                 return validators.http_url(candidate) if "." in candidate.split("//", 1)[-1] else None
             except ValueError:
@@ -83,6 +87,16 @@ def parse_answer(
                 return None
             return f"{found.group(1)},{found.group(2)}"
     return None
+
+
+def _phone(text: str, default_country: str | None) -> str | None:
+    """E.164, and a number that can exist (the right length for its country), so "123" is no phone."""
+    try:
+        phone = validators.normalise_phone(text, default_country=default_country)
+        possible = phonenumbers.is_possible_number(phonenumbers.parse(phone, None))
+    except (ValueError, phonenumbers.NumberParseException):
+        return None
+    return phone if possible else None
 
 
 def _date(text: str, date_format: str) -> str | None:

@@ -95,7 +95,7 @@ def run(cfg: AskQuestionConfig, ctx: StepContext) -> Outcome:
                 min_value=cfg.min_value,
                 max_value=cfg.max_value,
                 date_format=ctx.workspace.date_format,
-                default_country=ctx.workspace.default_country,
+                default_country=ctx.contact.country_code or ctx.workspace.default_country,
             )
             if answer is not None:
                 return Next("next", _save(cfg, ctx, answer))

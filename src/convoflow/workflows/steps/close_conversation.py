@@ -7,9 +7,10 @@ from convoflow.workflows.engine.context import StepContext
 from convoflow.workflows.engine.outcomes import Next, Outcome
 
 STEP_TYPE = "close_conversation"
+SUMMARY_MAX = 512  # WF-STEP-CLOSE-01
 
 
 def run(cfg: CloseConversationConfig, ctx: StepContext) -> Outcome:
-    summary = ctx.render(cfg.summary).strip() or None
+    summary = ctx.render(cfg.summary).strip()[:SUMMARY_MAX] or None  # variables may make it longer
     ctx.ops.close_conversation(category_id=None if cfg.category is None else cfg.category.id, summary=summary)
     return Next("next")
