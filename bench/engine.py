@@ -11,38 +11,45 @@ Phases, each on a fresh SQLite file in a temporary directory on the same disk:
    inbound message's commit to the send reaching the test channel.
 3. raw SQLite: the rate of one-row write transactions on the same disk with the same pragmas, the
    physical limit of any engine that commits its steps; the ratio runs/s : raw tx/s.
-4. parked: P runs parked in Ask a Question (RSS of the engine process measured as they park), then
-   all P timeouts fall due at once (the clock jumps 7 days): drain rate and lag.
+4. parked: P runs parked in Ask a Question with the engine in a `convoflow worker` process (its RSS
+   read as they park; the first 500 park through the engine, the rest are bulk copies of their rows),
+   then all P timeouts fall due at once (their due time is set to now): drain rate and lag.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import collections
+import cProfile
+import os
+import pstats
 import resource
+import signal
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select, update
 
 from convoflow.bootstrap import Container, build_container
 from convoflow.channels.base import OutboundMessage, SendResult
 from convoflow.contacts.identities import ChannelProfile
+from convoflow.contacts.models import Contact
 from convoflow.conversations.content import TextContent
 from convoflow.conversations.messages import record_inbound
 from convoflow.db import migrate
 from convoflow.settings import PasswordHashing, Settings
 from convoflow.testing.factories import make_channel, make_user, make_workspace, principal
 from convoflow.workflows import service
-from convoflow.workflows.models import Run
+from convoflow.workflows.models import Run, RunStep, Timer
 
 OPENED = {"type": "conversation_opened", "config": {"sources": ["contact"]}}
 THREE_STEPS = {
@@ -77,7 +84,13 @@ THREE_STEPS = {
             "config": {"action": "add", "tags": [{"ref": "tag", "key": "bench"}]},
             "outputs": {"next": "send"},
         },
-        {"key": "send", "name": "Greet", "type": "send_message", "config": {"text": "Hola $contact.firstname"}, "outputs": {}},
+        {
+            "key": "send",
+            "name": "Greet",
+            "type": "send_message",
+            "config": {"text": "Hola $contact.firstname"},
+            "outputs": {},
+        },
     ],
 }
 ASK = {
@@ -88,21 +101,11 @@ ASK = {
             "key": "ask",
             "name": "Plan",
             "type": "ask_question",
-            "config": {"text": "¿Qué plan te interesa?", "type": "text"},
+            "config": {"question": "¿Qué plan te interesa?", "question_type": "text"},
             "outputs": {},
         }
     ],
 }
-
-
-class ShiftableClock:
-    """Wall-clock time plus an offset the benchmark can move (to make timeouts fall due)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 class SendLog:
@@ -122,14 +125,13 @@ class SendLog:
 
 class Bench:
     def __init__(self, directory: Path, name: str) -> None:
-        self.clock = ShiftableClock()
         settings = Settings(
             database_url=f"sqlite:///{directory / name}.db",
             data_dir=directory / name,
             password_hashing=PasswordHashing(time_cost=1, memory_kib=8, parallelism=1),
             secret_key="bench",
         )
-        self.container: Container = build_container(settings, clock=self.clock)
+        self.container: Container = build_container(settings)
         migrate.upgrade(self.container.db.engine)
         self.sends = SendLog()
         self.container.test_channel.record = self.sends.record  # type: ignore[method-assign]
@@ -164,7 +166,7 @@ class Bench:
                 session.commit()
 
     def count_runs(self, status: str | None = None) -> int:
-        with self.container.db.session() as session:
+        with self.container.db.session(readonly=True) as session:
             query = select(func.count()).select_from(Run)
             if status is not None:
                 query = query.where(Run.status == status)
@@ -174,17 +176,17 @@ class Bench:
         self.container.close()
 
 
-def wait_until(done: Callable[[], bool], *, timeout: float) -> None:
+def wait_until(done: Callable[[], bool], *, timeout: float, every: float = 0.005) -> None:
     deadline = time.perf_counter() + timeout
     while not done():
         if time.perf_counter() > deadline:
             raise TimeoutError("the engine did not finish in time")
-        time.sleep(0.005)
+        time.sleep(every)
 
 
-def rss_mib() -> float:
-    """Current resident set size of this process."""
-    with open("/proc/self/statm") as statm:
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process."""
+    with open(f"/proc/{pid}/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * resource.getpagesize() / 2**20
 
@@ -259,53 +261,137 @@ def raw_sqlite(directory: Path, seconds: float = 3.0) -> float:
     return rate
 
 
-def parked(directory: Path, count: int) -> None:
+def clone_parked(bench: Bench, total: int) -> None:
+    """Copies the parked runs the engine made (contact, run, step record, timeout timer) until there are
+    `total`: the rows are exactly the engine's, written in bulk because parking 100,000 runs one by one
+    would only measure the throughput phase again."""
+    with bench.container.db.session() as session:
+        templates = session.execute(
+            select(Contact, Run, RunStep, Timer)
+            .join(Run, Run.contact_id == Contact.id)
+            .join(RunStep, RunStep.run_id == Run.id)
+            .join(Timer, Timer.run_id == Run.id)
+            .where(Run.status == "waiting")
+        ).all()
+        made = len(templates)
+        next_contact = int(session.scalar(select(func.max(Contact.id))) or 0) + 1
+        next_run = int(session.scalar(select(func.max(Run.id))) or 0) + 1
+        while made < total:
+            chunk = min(5_000, total - made)
+            rows: dict[type, list[dict[str, Any]]] = {Contact: [], Run: [], RunStep: [], Timer: []}
+            for i in range(chunk):
+                contact, run, record, timer = templates[i % len(templates)]
+                contact_id, run_id = next_contact + i, next_run + i
+                rows[Contact].append({**_columns(contact), "id": contact_id})
+                rows[Run].append({**_columns(run), "id": run_id, "contact_id": contact_id})
+                rows[RunStep].append({**_columns(record), "run_id": run_id})
+                rows[Timer].append({**_columns(timer), "run_id": run_id, "contact_id": contact_id})
+            for model in (Contact, Run, RunStep, Timer):
+                session.execute(insert(model), rows[model])
+            session.commit()
+            next_contact, next_run, made = next_contact + chunk, next_run + chunk, made + chunk
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    values = {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    values.pop("id", None)
+    return values
+
+
+def parked(directory: Path, count: int, *, through_engine: int = 500) -> None:
+    """The engine runs in a `convoflow worker` process, whose RSS is read from /proc as runs park."""
     bench = Bench(directory, "parked")
     bench.publish(ASK)
-    engine = bench.container.engine(poll_seconds=0.05)
-    engine.start()
-    gc.collect()
-    samples = [(0, rss_mib())]
-    chunk = max(1, count // 5)
+    environment = {
+        **os.environ,
+        "CONVOFLOW_DATABASE_URL": str(bench.container.settings.database_url),
+        "CONVOFLOW_DATA_DIR": str(directory / "parked"),
+        "CONVOFLOW_SECRET_KEY": "bench",
+        "CONVOFLOW_LOG_LEVEL": "WARNING",
+    }
+    command = [str(Path(sys.executable).with_name("convoflow")), "worker", "--poll", "0.05"]
+    worker = subprocess.Popen(command, env=environment)
+    try:
+        time.sleep(2.0)  # imports and start-up
+        samples = [(0, rss_mib(worker.pid))]
+        started = time.perf_counter()
+        first = min(count, through_engine)
+        bench.inbound([f"p{i}" for i in range(first)], per_transaction=100)
+        wait_until(lambda: bench.count_runs("waiting") >= first, timeout=600)
+        park_seconds = time.perf_counter() - started
+        print(
+            f"parked: {first} runs parked in Ask a Question through the engine in {park_seconds:.1f}s "
+            f"(inbound message + run + question sent: {first / park_seconds:.0f}/s)"
+        )
+        samples.append((first, rss_mib(worker.pid)))
+        for target in (count // 10, count // 2, count):
+            if target > bench.count_runs("waiting"):
+                clone_parked(bench, target)
+                time.sleep(2.0)  # the worker polls the bigger tables many times meanwhile
+                samples.append((target, rss_mib(worker.pid)))
+        by_count = ", ".join(f"{n}: {mib:.0f} MiB" for n, mib in samples)
+        print(f"parked: worker process RSS by parked runs: {by_count}")
+        with bench.container.db.session() as session:  # 7 days pass: every question times out at once
+            session.execute(update(Timer).values(due_at=datetime.now(UTC)))
+            session.commit()
+        started = time.perf_counter()
+        # counting 100,000 runs costs CPU the worker needs: look twice a second (the lag is ±0.5 s)
+        wait_until(lambda: bench.count_runs("ended") >= count, timeout=3600, every=0.5)
+        drain = time.perf_counter() - started
+        print(
+            f"timeouts: {count} due at once drained in {drain:.1f}s = {count / drain:.0f}/s "
+            f"(lag of the last: {drain:.1f}s)"
+        )
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        bench.close()
+
+
+def profile(directory: Path, runs: int) -> None:
+    """The throughput workload run inline under cProfile: where a run's time goes."""
+    bench = Bench(directory, "profile")
+    bench.publish(THREE_STEPS)
+    bench.inbound([f"f{i}" for i in range(runs)], per_transaction=100)
+    statements: collections.Counter[str] = collections.Counter()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements[" ".join(statement.split()[:3])] += 1
+
+    event.listen(bench.container.db.engine, "before_cursor_execute", count)
+    engine = bench.container.engine()
+    profiler = cProfile.Profile()
     started = time.perf_counter()
-    for first in range(0, count, chunk):
-        bench.inbound([f"p{i}" for i in range(first, min(count, first + chunk))], per_transaction=500)
-        target = min(count, first + chunk)
-        wait_until(lambda target=target: bench.count_runs("waiting") >= target, timeout=count)
-        gc.collect()
-        samples.append((target, rss_mib()))
-    park_seconds = time.perf_counter() - started
-    print(
-        f"parked: {count} runs parked in Ask a Question in {park_seconds:.1f}s "
-        f"(ingest + run + question sent: {count / park_seconds:.0f}/s)"
-    )
-    print("parked: engine process RSS by parked runs: " + ", ".join(f"{n}: {mib:.0f} MiB" for n, mib in samples))
-    bench.clock.offset += timedelta(days=7, minutes=1)  # every question times out at once
-    started = time.perf_counter()
-    engine.wake.notify()
-    wait_until(lambda: bench.count_runs("ended") >= count, timeout=600)
-    drain = time.perf_counter() - started
-    engine.stop()
-    print(
-        f"timeouts: {count} due at once drained in {drain:.1f}s = {count / drain:.0f}/s "
-        f"(lag of the last: {drain:.1f}s)"
-    )
+    profiler.runcall(engine.drain)
+    elapsed = time.perf_counter() - started
+    total = sum(statements.values())
+    print(f"profile: {runs} runs inline under cProfile in {elapsed:.1f}s; {total / runs:.1f} statements/run")
+    for statement, seen in statements.most_common(12):
+        print(f"  {seen / runs:5.1f}/run  {statement}")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"convoflow/(workflows|worker|events)", 25)
     bench.close()
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=20_000, help="runs in the throughput phase")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5_000, help="runs in the throughput phase")
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of the latency phase")
     parser.add_argument("--parked", type=int, default=100_000, help="runs parked in Ask a Question")
     parser.add_argument("--skip", action="append", default=[], choices=["throughput", "latency", "parked"])
+    parser.add_argument("--profile", type=int, default=0, help="only profile this many runs inline")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="convoflow-bench-", dir=Path.cwd()) as tmp:
         directory = Path(tmp)
+        if args.profile:
+            profile(directory, args.profile)
+            return
         raw = raw_sqlite(directory)
         if "throughput" not in args.skip:
             rate = throughput(directory, args.runs)
-            print(f"ratio: engine runs/s : raw SQLite tx/s = {rate / raw:.3f} (a run here commits ~4 times)")
+            per_run = raw / rate
+            print(f"ratio: engine runs/s : raw SQLite tx/s = {rate / raw:.4f} ({per_run:.0f} raw tx per run)")
             if "latency" not in args.skip:
                 latency(directory, rate / 2, args.latency_seconds)
         if "parked" not in args.skip:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import fcntl
 import json
 import threading
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from convoflow.channels.base import OutboundMessage, SendFailed, SendResult, TransientSendFailure
+
+KEEP = 10_000  # sends remembered in memory (all of them go to the journal when there is one)
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ class TestChannelHub:
     def __init__(self, journal: Path | None = None) -> None:
         self.journal = journal
         self._lock = threading.Lock()
-        self._sent: list[Sent] = []
-        self._by_key: dict[str, Sent] = {}
+        # A long-running server keeps only the latest sends: the channel must not grow without bound.
+        self._sent: deque[Sent] = deque(maxlen=KEEP)
+        self._by_key: OrderedDict[str, Sent] = OrderedDict()
         self._failures: list[Exception] = []
 
     def fail_next(
@@ -58,6 +62,8 @@ class TestChannelHub:
                 if self.journal is None or _append_once(self.journal, known):
                     self._sent.append(known)
                 self._by_key[key] = known
+                if len(self._by_key) > KEEP:
+                    self._by_key.popitem(last=False)
             return SendResult(known.provider_message_id)
 
     @property

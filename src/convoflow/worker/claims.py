@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from convoflow.events.models import ContactQueue
+
+
+def claimable(now: datetime) -> Select[int]:
+    """Contacts with work due and no live lease."""
+    free = or_(ContactQueue.lease_until.is_(None), ContactQueue.lease_until < now)
+    return select(ContactQueue.contact_id).where(ContactQueue.ready_at <= now, free)
 
 
 def claim_contacts(
@@ -15,12 +21,7 @@ def claim_contacts(
 ) -> list[tuple[int, int]]:
     """(contact_id, gen) of up to `limit` contacts with work due and no live lease, now leased to `worker`."""
     free = or_(ContactQueue.lease_until.is_(None), ContactQueue.lease_until < now)
-    candidates = (
-        select(ContactQueue.contact_id)
-        .where(ContactQueue.ready_at <= now, free)
-        .order_by(ContactQueue.ready_at)
-        .limit(limit)
-    )
+    candidates = claimable(now).order_by(ContactQueue.ready_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     rows = session.execute(

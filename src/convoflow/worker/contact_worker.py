@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from convoflow.db.session import Database
 from convoflow.events.queue import touched, untouch
-from convoflow.worker.claims import claim_contacts, release_contact
+from convoflow.worker.claims import claim_contacts, claimable, release_contact
+from convoflow.worker.peek import any_work
 from convoflow.workflows.dispatcher import dispatch_contact
 from convoflow.workflows.engine.registry import Registry
 from convoflow.workflows.engine.runner import advance
@@ -41,6 +42,8 @@ def run_contacts_once(
     db: Database, *, worker: str, index: TriggerIndex, registry: Registry, lease: timedelta, batch: int = 50
 ) -> int:
     """One claim of up to `batch` contacts, each processed in its own transaction; returns how many."""
+    if not any_work(db, claimable(db.clock.now())):
+        return 0
     with db.session() as session:
         claimed = claim_contacts(session, worker=worker, now=db.clock.now(), lease=lease, limit=batch)
         session.commit()

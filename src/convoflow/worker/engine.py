@@ -25,6 +25,7 @@ from convoflow.workflows.engine.registry import Registry
 from convoflow.workflows.triggers.index import TriggerIndex
 
 log = logging.getLogger("convoflow.engine")
+COALESCE_SECONDS = 0.01
 
 
 class Engine:
@@ -111,4 +112,10 @@ class Engine:
             except Exception:
                 log.exception("engine.loop.failed", extra={"loop": name})
                 did = 0
-            seen = self.wake.wait(seen, self.poll_seconds) if did == 0 else self.wake.serial
+            if did == 0:
+                seen = self.wake.wait(seen, self.poll_seconds)
+                # Work arrives in bursts (one contact's commit, then the next): a short pause lets a
+                # pass take many items in one transaction instead of one transaction per item.
+                self._stop.wait(COALESCE_SECONDS)
+            else:
+                seen = self.wake.serial

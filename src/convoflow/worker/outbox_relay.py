@@ -10,10 +10,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from convoflow import metrics
@@ -27,6 +27,7 @@ from convoflow.db.session import Database
 from convoflow.db.session import now as clock_now
 from convoflow.events.models import Outbox
 from convoflow.events.queue import touch
+from convoflow.worker.peek import any_work
 from convoflow.workflows.engine.outcomes import EffectResult, wake_to_json
 from convoflow.workflows.models import Run
 
@@ -46,12 +47,16 @@ class _Job:
     call: Callable[[], Awaitable[Any]]
 
 
-def _claim(session: Session, *, worker: str, lease: timedelta, batch: int) -> list[Outbox]:
-    now = clock_now(session)
+def _deliverable(now: datetime) -> ColumnElement[bool]:
     due = (Outbox.status == "pending") & (Outbox.next_attempt_at <= now)
     # A worker that died mid-delivery leaves its rows `sending`; once the lease lapses another worker
     # delivers them again under the same idempotency key, so the provider drops a duplicate.
     abandoned = (Outbox.status == "sending") & (Outbox.lease_until < now)
+    return due | abandoned
+
+
+def _claim(session: Session, *, worker: str, lease: timedelta, batch: int) -> list[Outbox]:
+    now = clock_now(session)
     earlier = aliased(Outbox)
     blocked_by_earlier = exists(
         select(earlier.id).where(
@@ -63,7 +68,7 @@ def _claim(session: Session, *, worker: str, lease: timedelta, batch: int) -> li
     )
     query = (
         select(Outbox)
-        .where(due | abandoned)
+        .where(_deliverable(now))
         .where((Outbox.kind != "message") | ~blocked_by_earlier)
         .order_by(Outbox.id)
         .limit(batch)
@@ -166,6 +171,8 @@ async def relay_once(
 ) -> int:
     """Claims, delivers and records up to `batch` effects; returns how many it claimed."""
     jobs: list[_Job] = []
+    if not any_work(db, select(Outbox.id).where(_deliverable(db.clock.now()))):
+        return 0
     with db.session() as session:
         rows = _claim(session, worker=worker, lease=lease, batch=batch)
         for row in rows:

@@ -7,6 +7,7 @@ from sqlalchemy import delete, select, update
 from convoflow import metrics
 from convoflow.db.session import Database
 from convoflow.events.queue import touch
+from convoflow.worker.peek import any_work
 from convoflow.workflows.engine.outcomes import TimerFired, wake_to_json
 from convoflow.workflows.models import Run, Timer
 
@@ -15,6 +16,8 @@ BATCH = 500
 
 def fire_timers_once(db: Database, *, batch: int = BATCH) -> int:
     """Fires up to `batch` due timers in one transaction; stale ones (the run moved on) just vanish."""
+    if not any_work(db, select(Timer.id).where(Timer.due_at <= db.clock.now())):
+        return 0
     with db.session() as session:
         now = db.clock.now()
         query = select(Timer.id, Timer.run_id, Timer.token, Timer.contact_id, Timer.due_at)

@@ -1,7 +1,8 @@
 """HTTP Request (WF-STEP-HTTP-01/02): rendered, staged in the outbox, executed by the relay.
 
 A failed call takes the failure branch when it is on; otherwise the run continues on `next` with
-the unmapped variables left empty (WF-STEP-HTTP-01).
+the unmapped variables left empty (WF-STEP-HTTP-01). A 2xx answer that is not valid JSON fails a step
+that maps its response: what the step was asked to read is not there.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def run(cfg: HttpRequestConfig, ctx: StepContext) -> Outcome:
             for mapping in cfg.mappings:
                 value = jsonpath.extract(document, mapping.path) if document is not None else None
                 ctx.set_var(mapping.variable, value if value is not None else "")
+            if ok and cfg.mappings and document is None:
+                ok, error = False, "The response is not valid JSON, so nothing could be mapped"
             if ok:
                 return Next("next", {"status": data.get("status")})
             ctx.set_var("last_error", error or f"HTTP status {data.get('status')}")
