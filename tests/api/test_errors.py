@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
@@ -170,6 +171,22 @@ def test_integrity_error_handler_is_409_conflict() -> None:
     body = assert_error(response, 409, "conflict")
     assert "UNIQUE" not in response.text and "INSERT" not in response.text
     assert set(body) == {"code", "error", "message"}
+
+
+def test_a_busy_sqlite_writer_is_503_with_retry_after() -> None:
+    # SQLite's single writer stayed busy for the whole busy timeout: nothing was written, retry later
+    exc = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+    response = _app_raising(exc).get("/boom")
+    body = assert_error(response, 503, "database_busy")
+    assert response.headers["Retry-After"] == "1"
+    assert set(body) == {"code", "error", "message"} and "BEGIN" not in response.text
+
+
+def test_other_operational_errors_stay_500() -> None:
+    exc = OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+    response = _app_raising(exc).get("/boom")
+    assert_error(response, 500, "internal_error")
+    assert "server closed" not in response.text
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from convoflow.errors import ConvoflowError, RateLimited
@@ -105,6 +105,17 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    # SQLite's single writer was busy for the whole busy timeout: the request wrote nothing and may
+    # be retried. Any other operational error (a lost connection...) is a server error.
+    if "database is locked" in str(getattr(exc, "orig", exc)):
+        log.warning("api.database_busy")
+        return error_response(
+            503, "database_busy", "The database is busy; retry in a moment", headers={"Retry-After": "1"}
+        )
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette calls this outside every middleware, after the request id's context has ended:
     # take the id from the request state so the log line and the response still carry it.
@@ -124,4 +135,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -274,6 +274,9 @@ def remove_contact(
     """
     info = {"id": contact.id, "first_name": contact.first_name, "last_name": contact.last_name}
     workspace_id, contact_id = contact.workspace_id, contact.id
+    # WF-RUN-16: its runs end as `contact_deleted` (counted, unsent messages dropped), then their rows
+    # go with the contact's other personal data
+    runs.end_active_runs(session, reason="contact_deleted", contact_id=contact_id)
     if not keep_events:
         session.execute(
             delete(Event).where(Event.workspace_id == workspace_id, Event.contact_id == contact_id)

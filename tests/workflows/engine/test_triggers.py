@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from convoflow import metrics
 from convoflow.accounts.models import Membership
 from convoflow.bootstrap import Container
 from convoflow.contacts import assignment, lifecycle, tags
@@ -697,14 +698,20 @@ def test_deleting_a_contact_ends_its_runs_with_their_waits_WF_RUN_16(
     gone = h.inbound("visitor-1", "hola")
     stays = h.inbound("visitor-2", "hola", first_name="Bea")
     h.drain()
+    ended_before = _contact_deleted_count()
     contacts.delete_contact(session, h.owner, contact=_contact(h, gone.contact.id))
     session.commit()
+    assert _contact_deleted_count() == ended_before + 1  # the run ended as contact_deleted...
     _clock(container).advance(hours=2)
     h.drain()
     assert h.sent_texts() == ["x"]  # only the remaining contact's run went on
-    # the deleted contact's run no longer goes on (today it is deleted with the contact's other data)
-    ongoing = [(r.contact_id, r.end_reason) for r in h.runs(workflow.id) if r.end_reason != "contact_deleted"]
-    assert ongoing == [(stays.contact.id, "completed")]
+    # ...and its rows went with the contact's other personal data (docs/decisions.md)
+    assert [(r.contact_id, r.end_reason) for r in h.runs(workflow.id)] == [(stays.contact.id, "completed")]
+
+
+def _contact_deleted_count() -> float:
+    value = metrics.REGISTRY.get_sample_value("convoflow_runs_finished_total", {"reason": "contact_deleted"})
+    return value or 0.0
 
 
 def test_a_merge_ends_the_merged_away_contacts_runs_and_keeps_the_survivors_WF_RUN_16(
