@@ -35,6 +35,22 @@ def webhook_info(
     )
 
 
+@router.post("/workflows/{workflow_id}/webhook/listen", response_model=WebhookInfo)
+def listen_for_test_event(
+    workflow_id: Id, principal: PrincipalDep, session: SessionDep, container: ContainerDep
+) -> WebhookInfo:
+    """WF-TRG-HOOK-03: capture the next request (within 10 minutes) without enrolling anybody."""
+    info = hooks.listen_for_test_event(
+        session,
+        principal,
+        workflow_id=workflow_id,
+        secret_key=container.settings.resolved_secret_key().get_secret_value(),
+        base_url=container.settings.public_base_url,
+    )
+    session.commit()
+    return info
+
+
 async def _raw_body(request: Request) -> bytes:
     return await request.body()  # the exact bytes: the signature covers them
 

@@ -12,7 +12,7 @@ import hmac
 import json
 import threading
 from collections import deque
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,7 +23,9 @@ from convoflow.accounts.principal import Principal
 from convoflow.clock import Clock
 from convoflow.contacts import service as contacts
 from convoflow.contacts.models import Contact
+from convoflow.db.session import now
 from convoflow.errors import (
+    Conflict,
     ConvoflowError,
     MalformedRequest,
     NotFound,
@@ -46,7 +48,7 @@ NAME_MAX = 100
 
 
 class HookReply(BaseModel):
-    status: str  # enrolled | ignored
+    status: str  # enrolled | ignored | captured (a test event, WF-TRG-HOOK-03)
     reason: str | None = None
 
 
@@ -83,11 +85,16 @@ def signature_of(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+LISTEN_FOR = timedelta(minutes=10)  # "Listen for test event" waits this long for one request
+
+
 class WebhookInfo(BaseModel):
     path: str | None
     url: str | None
     signing_secret: str | None
     signature_header: str = SIGNATURE_HEADER
+    listening_until: datetime | None = None
+    sample: dict[str, Any] | None = None  # {received_at, body}: the last test event captured
 
 
 def webhook_info(
@@ -95,12 +102,53 @@ def webhook_info(
 ) -> WebhookInfo:
     """The URL and signing secret shown beside the trigger (Owners and Managers)."""
     workflow = service.get_workflow(session, principal, workflow_id)
+    return _info(session, workflow, secret_key=secret_key, base_url=base_url)
+
+
+def _info(session: Session, workflow: Workflow, *, secret_key: str, base_url: str) -> WebhookInfo:
     path = service.webhook_path(workflow)
     if path is None or workflow.hook_token is None:
         return WebhookInfo(path=None, url=None, signing_secret=None)
     return WebhookInfo(
-        path=path, url=base_url + path, signing_secret=signing_secret(secret_key, workflow.hook_token)
+        path=path,
+        url=base_url + path,
+        signing_secret=signing_secret(secret_key, workflow.hook_token),
+        listening_until=_listening_until(session, workflow),
+        sample=workflow.hook_sample,
     )
+
+
+def _listening_until(session: Session, workflow: Workflow) -> datetime | None:
+    until = workflow.hook_listen_until
+    if until is None:
+        return None
+    until = until if until.tzinfo is not None else until.replace(tzinfo=UTC)  # SQLite keeps no zone
+    return until if until > now(session) else None
+
+
+def listen_for_test_event(
+    session: Session, principal: Principal, *, workflow_id: int, secret_key: str, base_url: str
+) -> WebhookInfo:
+    """WF-TRG-HOOK-03: the next request to the URL, within 10 minutes, is captured to help build JSON
+    paths and enrols nobody; it works on a Draft too, so paths can be built before publishing."""
+    workflow = service.get_workflow(session, principal, workflow_id, lock=True)
+    if service.webhook_path(workflow) is None:
+        raise Conflict("This workflow has no Incoming Webhook trigger", error="not_a_webhook_workflow")
+    workflow.hook_listen_until = now(session) + LISTEN_FOR
+    workflow.hook_sample = None
+    session.flush()
+    return _info(session, workflow, secret_key=secret_key, base_url=base_url)
+
+
+def _capture(session: Session, workflow: Workflow, body: bytes) -> HookReply:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedRequest("The request body is not valid JSON", error="malformed_json") from None
+    workflow.hook_sample = {"received_at": now(session).isoformat(), "body": document}
+    workflow.hook_listen_until = None  # one request only
+    session.flush()
+    return HookReply(status="captured")
 
 
 def _published(session: Session, workflow: Workflow) -> WorkflowDefinition | None:
@@ -203,6 +251,8 @@ def receive(
         expected = signature_of(signing_secret(secret_key, token), body)
         if signature is None or not hmac.compare_digest(signature.strip().encode(), expected.encode()):
             raise Unauthenticated(f"Missing or wrong {SIGNATURE_HEADER} header", error="bad_signature")
+    if _listening_until(session, workflow) is not None:
+        return _capture(session, workflow, body)
     if workflow.state != "published" or definition is None or trigger is None:
         return HookReply(status="ignored", reason="not_published")
     try:

@@ -29,6 +29,8 @@ class Workflow(Base):
     # two tables would complicate every migration.
     published_version_id: Mapped[int | None] = mapped_column(IdType)
     hook_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # Incoming Webhook URL
+    hook_listen_until: Mapped[datetime | None]  # "Listen for test event" (WF-TRG-HOOK-03)
+    hook_sample: Mapped[dict[str, Any] | None]  # the request it captured: {received_at, body}
     import_report: Mapped[list[Any] | None]  # WF-IO-06, until the first save
     created_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]

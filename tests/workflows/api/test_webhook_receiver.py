@@ -269,8 +269,61 @@ def test_webhook_info_is_for_managers_and_empty_without_a_webhook_trigger(
         "url": None,
         "signing_secret": None,
         "signature_header": "X-Convoflow-Signature",
+        "listening_until": None,
+        "sample": None,
     }
     assert_error(owner.get("/api/workflows/987654/webhook"), 404)
     client.post("/api/auth/logout")
     agent = signed_in(client, h, "agent")
     assert_error(agent.get(f"/api/workflows/{plain.id}/webhook"), 403, "role_required")
+
+
+def test_listening_for_a_test_event_captures_one_request_and_enrols_nobody_WF_TRG_HOOK_03(
+    client: TestClient, h: ApiHarness
+) -> None:
+    workflow = h.publish(hook_flow())
+    h.contact("Ana", phone="+34600111222")
+    owner = signed_in(client, h)
+    listening = owner.post(f"/api/workflows/{workflow.id}/webhook/listen")
+    assert listening.status_code == 200, listening.text
+    assert listening.json()["listening_until"] is not None and listening.json()["sample"] is None
+    url = f"/hooks/wf/{token_of(h, workflow)}"
+    assert client.post(url, json=order()).json() == {"status": "captured", "reason": None}
+    assert h.runs_of(workflow.id) == []  # a test event enrols nobody
+    info = owner.get(f"/api/workflows/{workflow.id}/webhook").json()
+    assert info["listening_until"] is None and info["sample"]["body"] == order()
+    assert info["sample"]["received_at"]
+    # one request only: the next one is handled as usual
+    assert client.post(url, json=order()).json() == {"status": "enrolled", "reason": None}
+    assert len(h.runs_of(workflow.id)) == 1
+
+
+def test_a_draft_can_listen_and_listening_ends_after_ten_minutes_WF_TRG_HOOK_03(
+    client: TestClient, h: ApiHarness, clock: FakeClock
+) -> None:
+    draft = service.create_workflow(h.session, h.owner, name="Draft hook")
+    service.save_draft(h.session, h.owner, workflow_id=draft.id, definition=hook_flow(), revision=1)
+    h.session.commit()
+    owner = signed_in(client, h)
+    assert owner.post(f"/api/workflows/{draft.id}/webhook/listen").status_code == 200
+    url = f"/hooks/wf/{token_of(h, draft)}"
+    assert_error(client.post(url, content=b"{not json", headers={"Content-Type": "application/json"}), 400)
+    assert owner.get(f"/api/workflows/{draft.id}/webhook").json()["listening_until"] is not None  # still on
+    clock.advance(minutes=10, seconds=1)
+    assert client.post(url, json=order()).json() == {"status": "ignored", "reason": "not_published"}
+    assert owner.get(f"/api/workflows/{draft.id}/webhook").json()["sample"] is None
+
+
+def test_only_webhook_workflows_listen_and_only_managers_may_ask_WF_TRG_HOOK_03(
+    client: TestClient, h: ApiHarness
+) -> None:
+    plain = h.publish(definition({"type": "manual", "config": {}}, step("s1", "add_comment", {"text": "x"})))
+    hooked = h.publish(hook_flow(), name="Hooked")
+    owner = signed_in(client, h)
+    assert_error(owner.post(f"/api/workflows/{plain.id}/webhook/listen"), 409, "not_a_webhook_workflow")
+    assert_error(owner.post("/api/workflows/987654/webhook/listen"), 404)
+    client.post("/api/auth/logout")
+    agent = signed_in(client, h, "agent")
+    assert_error(agent.post(f"/api/workflows/{hooked.id}/webhook/listen"), 403, "role_required")
+    with h.container.db.session(readonly=True) as s:
+        assert s.scalar(select(Workflow.hook_listen_until).where(Workflow.id == hooked.id)) is None
