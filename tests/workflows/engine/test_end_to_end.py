@@ -226,3 +226,34 @@ def test_contact_activity_shows_entering_and_leaving_workflows(
         for e in events_of(session, workspace_id=h.world.workspace.id)
         if e.type.startswith("workflow.")
     )
+
+
+def test_side_effects_are_keyed_by_run_and_step_execution_and_never_repeated_WF_RUN_06(
+    session: Session, container: Container
+) -> None:
+    from sqlalchemy import update
+
+    from convoflow.events.models import Outbox
+
+    h = Harness(session, container)
+    workflow = h.publish(
+        definition(
+            OPENED,
+            step("s1", "send_message", {"text": "uno"}, next="s2"),
+            step("s2", "send_message", {"text": "dos"}),
+        )
+    )
+    h.inbound("visitor-1", "hola")
+    h.drain()
+    [run] = h.runs(workflow.id)
+    keys = [sent.idempotency_key for sent in container.test_channel.sent]
+    assert keys == [f"{run.id}:1:1", f"{run.id}:2:1"]  # <run id>:<step execution>:<attempt>
+    steps_before = [(s.seq, s.status, s.output) for s in h.steps(run.id)]
+    # a relay that lost its lease delivers the first message again: same key, so the provider drops it,
+    # and the run, already past that step, is not moved again
+    session.execute(update(Outbox).where(Outbox.idempotency_key == keys[0]).values(status="pending"))
+    session.commit()
+    h.drain()
+    assert [sent.idempotency_key for sent in container.test_channel.sent] == keys
+    assert [(s.seq, s.status, s.output) for s in h.steps(run.id)] == steps_before
+    assert h.runs(workflow.id)[0].end_reason == "completed"
