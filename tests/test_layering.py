@@ -391,3 +391,21 @@ def test_engine_and_steps_import_no_storage_or_features(module: Module) -> None:
         n for n in _uses(module, "convoflow") if n != "convoflow" and not n.startswith(PURE_ENGINE_ALLOWED)
     ]
     assert banned == [] and inner == []
+
+
+# --- Channel adapters (DESIGN.md §2: "Adapters know the wire format and never the database") ---------
+
+ADAPTER_MODULES = [m for m in MODULES if m.name.startswith("convoflow.channels.") and len(m.parts) >= 4]
+
+
+def test_channel_adapters_import_only_the_protocol_httpx_and_their_own_package() -> None:
+    assert "convoflow.channels.telegram.adapter" in {m.name for m in ADAPTER_MODULES}
+    offenders: dict[str, list[str]] = {}
+    for module in ADAPTER_MODULES:
+        package = ".".join(module.parts[:3])  # convoflow.channels.telegram
+        allowed = ("convoflow.channels.base", "convoflow.errors", package)
+        used = [n for n in _uses(module, "convoflow") if n != "convoflow" and not n.startswith(allowed)]
+        used += _uses(module, "sqlalchemy") + _uses(module, "fastapi") + _uses(module, "starlette")
+        if used:
+            offenders[module.name] = sorted(used)
+    assert offenders == {}

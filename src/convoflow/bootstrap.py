@@ -1,4 +1,4 @@
-"""Composition root: settings -> database, clock, password hasher -> app and commands."""
+"""Composition root: settings -> database, clock, password hasher, channel adapters -> app and commands."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from convoflow.accounts.login_throttle import LoginThrottle
 from convoflow.accounts.passwords import PasswordHasher
+from convoflow.channels.credentials import SecretBox
 from convoflow.channels.registry import AdapterRegistry
+from convoflow.channels.telegram.adapter import TelegramAdapter
 from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
@@ -77,6 +79,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         login_throttle=LoginThrottle(clock),
         wake=wake,
         test_channel=hub,
-        adapters=AdapterRegistry([TestChannelAdapter(hub)]),
+        adapters=AdapterRegistry(
+            [TestChannelAdapter(hub), TelegramAdapter(api_url=settings.telegram_api_url)],
+            secrets=SecretBox(lambda: settings.resolved_secret_key().get_secret_value()),
+        ),
         steps=build_registry(),
     )

@@ -48,6 +48,11 @@ class Conflict(ConvoflowError):
     default_error = "conflict"
 
 
+class Gone(ConvoflowError):
+    status = 410
+    default_error = "gone"
+
+
 class PayloadTooLarge(ConvoflowError):
     status = 413
     default_error = "payload_too_large"

@@ -74,6 +74,12 @@ WEBHOOK_REQUESTS = Counter(
     ["status"],
     registry=REGISTRY,
 )
+CHANNEL_WEBHOOK_REQUESTS = Counter(
+    "convoflow_channel_webhook_requests",
+    "Channel webhook requests, by HTTP status of the reply",
+    ["status"],
+    registry=REGISTRY,
+)
 OUTBOX_BACKLOG = Gauge(
     "convoflow_outbox_backlog", "Outbox rows pending or being sent", ["kind"], registry=REGISTRY
 )

@@ -60,3 +60,5 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request line at INFO, and some URLs carry a credential (Telegram's bot token).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         None,
         description="File where the built-in test channel appends what it sends, shared by all processes",
     )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org",
+        description="Bot API server for Telegram channels (a self-hosted telegram-bot-api server works too)",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token for /metrics; unset: /metrics answers only unproxied loopback clients",
@@ -78,7 +82,7 @@ class Settings(BaseSettings):
             raise ValueError("log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "telegram_api_url")
     @classmethod
     def _origin(cls, value: str) -> str:
         """An http(s) URL without a trailing slash, so paths can be appended."""

@@ -21,6 +21,7 @@ from convoflow.api.limits import BodySizeLimit
 from convoflow.api.metrics import router as metrics_router
 from convoflow.api.router import api_router
 from convoflow.bootstrap import Container
+from convoflow.channels.hook_routes import public_router as channel_hooks_router
 from convoflow.observability import request_id
 from convoflow.workflows.hook_routes import public_router as workflow_hooks_router
 from convoflow.workflows.hooks import HookRateLimiter
@@ -66,6 +67,7 @@ def create_app(container: Container, *, background: Sequence[BackgroundLoop] = (
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(workflow_hooks_router)
+    app.include_router(channel_hooks_router)
     app.include_router(metrics_router)
 
     # The middleware added last runs first: the request id wraps everything, the 413 included.

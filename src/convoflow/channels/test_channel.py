@@ -14,7 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from convoflow.channels.base import OutboundMessage, SendFailed, SendResult, TransientSendFailure
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from convoflow.channels.base import (
+    Capabilities,
+    ChannelConfig,
+    InboundItem,
+    InboundMessage,
+    MalformedPayload,
+    NoCredentials,
+    OutboundMessage,
+    RawRequest,
+    ReceiptStatus,
+    SenderProfile,
+    SendFailed,
+    SendResult,
+    StatusReceipt,
+    TransientSendFailure,
+)
 
 KEEP = 10_000  # sends remembered in memory (all of them go to the journal when there is one)
 
@@ -99,14 +116,64 @@ def read_journal(journal: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+class _TestMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=255)
+    sender: str = Field(alias="from", min_length=1, max_length=255)
+    content: dict[str, Any]
+    first_name: str | None = None
+
+
+class _TestReceipt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=255)
+    status: ReceiptStatus
+    reason: str | None = None
+
+
+class _TestWebhook(BaseModel):
+    """`{"messages": [{"id", "from", "content", "first_name"?}], "receipts": [{"id", "status"}]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[_TestMessage] = Field(default_factory=list)
+    receipts: list[_TestReceipt] = Field(default_factory=list)
+
+
 class TestChannelAdapter:
     kind: ClassVar[str] = "test"
+    capabilities: ClassVar[Capabilities] = Capabilities(media=True, quick_replies=True, location=True)
+    credentials_model: ClassVar[type[BaseModel]] = NoCredentials
     __test__ = False  # not a pytest test class
 
     def __init__(self, hub: TestChannelHub) -> None:
         self.hub = hub
 
+    def verify(self, request: RawRequest, config: ChannelConfig) -> None:
+        """The test channel's webhook is authenticated by the random token in its URL alone."""
+
+    def parse(self, request: RawRequest, config: ChannelConfig) -> list[InboundItem]:
+        """Messages and receipts in the test channel's own JSON shape (see `_TestWebhook`)."""
+        try:
+            webhook = _TestWebhook.model_validate(request.json())
+        except ValidationError as exc:
+            raise MalformedPayload(f"Not a test channel webhook: {exc.error_count()} problems") from None
+        items: list[InboundItem] = [
+            InboundMessage(m.sender, m.id, m.content, SenderProfile(first_name=m.first_name))
+            for m in webhook.messages
+        ]
+        items.extend(StatusReceipt(r.id, r.status, r.reason) for r in webhook.receipts)
+        return items
+
     async def send(
-        self, message: OutboundMessage, *, config: dict[str, Any], idempotency_key: str
+        self, message: OutboundMessage, *, config: ChannelConfig, idempotency_key: str
     ) -> SendResult:
         return self.hub.record(message, idempotency_key)
+
+    async def connect(self, config: ChannelConfig, *, webhook_url: str) -> dict[str, Any]:
+        return {}
+
+    async def disconnect(self, config: ChannelConfig) -> None:
+        return None

@@ -250,6 +250,27 @@ def update_status(
     return True
 
 
+def record_status(
+    session: Session,
+    *,
+    channel: Channel,
+    provider_message_id: str,
+    status: str,
+    reason: str | None = None,
+) -> bool:
+    """A provider's receipt for one of our messages on `channel` (DESIGN §1 step 6).
+
+    The message row is locked first, so two receipts arriving together apply in turn and the status
+    still only moves forward; a receipt for a message we do not know, or for an incoming one, is
+    ignored. True when the status changed.
+    """
+    message = find_by_provider_id(session, channel_id=channel.id, provider_message_id=provider_message_id)
+    if message is None or message.traffic != "outgoing":
+        return False
+    session.refresh(message, with_for_update=True)
+    return update_status(session, message=message, status=status, reason=reason)
+
+
 def list_messages(
     session: Session, *, contact_id: int, before_id: int | None, limit: int
 ) -> Sequence[Message]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from convoflow import metrics
 from convoflow.channels.base import OutboundMessage, SendFailed, TransientSendFailure
+from convoflow.channels.credentials import CredentialsUnreadable
 from convoflow.channels.models import Channel
 from convoflow.channels.registry import AdapterRegistry
 from convoflow.contacts.models import Contact
@@ -131,7 +132,10 @@ def _message_job(
         },
         content=dict(message.content),
     )
-    config = dict(channel.config)
+    try:
+        config = adapters.config_for(channel)  # settings and decrypted credentials
+    except CredentialsUnreadable as exc:
+        return str(exc)
     return lambda: adapter.send(outbound, config=config, idempotency_key=row.idempotency_key)
 
 

@@ -1,0 +1,1 @@
+"""Telegram bots through the Bot API: webhook in, `sendMessage`/`sendPhoto`/... out."""

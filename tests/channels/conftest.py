@@ -1,0 +1,37 @@
+"""Channel tests run against a fake Telegram Bot API server on the loopback interface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from convoflow.settings import Settings
+from tests.channels.fake_telegram import FakeTelegram
+from tests.conftest import FAST_HASHING
+
+
+@pytest.fixture(scope="session")
+def telegram_server() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def telegram(telegram_server: FakeTelegram) -> FakeTelegram:
+    telegram_server.reset()
+    return telegram_server
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram) -> Settings:
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        password_hashing=FAST_HASHING,
+        secret_key="test-secret-key",
+        public_base_url="https://convoflow.example",
+        telegram_api_url=telegram.url,
+    )
