@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Identity, Integer, MetaData, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Identity, Integer, MetaData, Table, TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -60,3 +60,8 @@ class Base(DeclarativeBase):
 
 def id_column() -> Mapped[int]:
     return mapped_column(IdType, Identity(), primary_key=True)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Table, for Core statements built once on hot paths (no ORM work per execution)."""
+    return cast(Table, model.__table__)

@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from convoflow.db.session import now
+from convoflow.db.base import table_of
+from convoflow.db.session import core, now
 from convoflow.events import queue
 from convoflow.events.actor import Actor
 from convoflow.events.catalogue import ACTIVITY_EVENTS, ALL_EVENTS
 from convoflow.events.models import Event
+
+_INSERT_EVENT = insert(table_of(Event)).returning(table_of(Event).c.id)  # built once: emit is hot
 
 
 def emit(
@@ -39,18 +42,53 @@ def emit(
     if contact_id is not None and not activity_only:
         queue.touch(session, workspace_id=workspace_id, contact_id=contact_id)  # the dispatcher's work
     at = now(session)
-    return session.execute(
-        insert(Event)
-        .values(
-            workspace_id=workspace_id,
-            contact_id=contact_id,
-            type=type,
-            payload=payload,
-            source=actor.source,
-            actor_id=actor_id,
-            run_id=actor.run_id,
-            occurred_at=at,
-            dispatched_at=at if activity_only else None,
+    return int(
+        core(session)
+        .execute(
+            _INSERT_EVENT,
+            {
+                "workspace_id": workspace_id,
+                "contact_id": contact_id,
+                "type": type,
+                "payload": payload,
+                "source": actor.source,
+                "actor_id": actor_id,
+                "run_id": actor.run_id,
+                "occurred_at": at,
+                "dispatched_at": at if activity_only else None,
+            },
         )
-        .returning(Event.id)
-    ).scalar_one()
+        .scalar_one()
+    )
+
+
+_INSERT_EVENTS = insert(table_of(Event))
+
+
+def emit_activity_many(
+    session: Session, *, type: str, events: list[tuple[Actor, int, int, dict[str, Any]]]
+) -> None:
+    """Many activity-only events at once, each (actor, workspace_id, contact_id, payload): one statement
+    for a batch of runs. They are stored already dispatched and give no contact work, as with emit()."""
+    if type not in ACTIVITY_EVENTS:
+        raise ValueError(f"{type!r} is not an activity-only event")
+    if not events:
+        return
+    at = now(session)
+    core(session).execute(
+        _INSERT_EVENTS,
+        [
+            {
+                "workspace_id": workspace_id,
+                "contact_id": contact_id,
+                "type": type,
+                "payload": payload,
+                "source": actor.source,
+                "actor_id": actor.actor_id,
+                "run_id": actor.run_id,
+                "occurred_at": at,
+                "dispatched_at": at,
+            }
+            for actor, workspace_id, contact_id, payload in events
+        ],
+    )

@@ -7,17 +7,18 @@ in-process wake-up signal fires, so a worker in this process reacts at once.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import Insert, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from convoflow.db.session import now
+from convoflow.db.session import core, now
 from convoflow.events.models import ContactQueue
 
 _TOUCHED = "convoflow_touched_contacts"
@@ -45,19 +46,25 @@ def flush_touched(session: Session) -> None:
         {"contact_id": contact_id, "workspace_id": workspace_id, "ready_at": ready or at, "gen": 1}
         for contact_id, (workspace_id, ready) in sorted(touched.items())
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ContactQueue).values(rows)
-    statement = statement.on_conflict_do_update(
+    connection = core(session)
+    connection.execute(_upsert(connection.dialect.name), rows)
+    signal_work(session)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """One statement, built once and run with a row of parameters per contact (cached, unlike
+    INSERT ... VALUES with an inline list of rows, whose SQL changes with the number of rows)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ContactQueue)
+    earliest = func.least if dialect == "postgresql" else func.min
+    return statement.on_conflict_do_update(
         index_elements=[ContactQueue.contact_id],
         set_={
             "gen": ContactQueue.gen + 1,
-            "ready_at": func.min(ContactQueue.ready_at, statement.excluded.ready_at)
-            if session.get_bind().dialect.name == "sqlite"
-            else func.least(ContactQueue.ready_at, statement.excluded.ready_at),
+            "ready_at": earliest(ContactQueue.ready_at, statement.excluded.ready_at),
         },
     )
-    session.execute(statement)
-    signal_work(session)
 
 
 def signal_work(session: Session) -> None:

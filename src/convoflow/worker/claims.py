@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from convoflow.db.base import table_of
+from convoflow.db.session import core
 from convoflow.events.models import ContactQueue
 
 
@@ -37,21 +39,22 @@ def claim_contacts(
 def release_contact(session: Session, *, worker: str, contact_id: int, gen: int) -> bool:
     """Drops the queue row if no new work arrived since the claim (same gen); otherwise frees it so it
     is claimed again. False when the lease was lost: the caller must roll back (a fence)."""
-    done = session.execute(
-        delete(ContactQueue).where(
-            and_(
-                ContactQueue.contact_id == contact_id,
-                ContactQueue.claimed_by == worker,
-                ContactQueue.gen == gen,
-            )
-        )
-    )
-    if done.rowcount:  # type: ignore[attr-defined]
+    connection = core(session)
+    done = connection.execute(_DROP, {"contact_id": contact_id, "worker": worker, "gen": gen})
+    if done.rowcount:
         return True
-    freed = session.execute(
-        update(ContactQueue)
-        .where(ContactQueue.contact_id == contact_id, ContactQueue.claimed_by == worker)
-        .values(claimed_by=None, lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(freed.rowcount)  # type: ignore[attr-defined]
+    freed = connection.execute(_FREE, {"w_contact": contact_id, "w_worker": worker})
+    return bool(freed.rowcount)
+
+
+_QUEUE = table_of(ContactQueue)
+_DROP = _QUEUE.delete().where(
+    _QUEUE.c.contact_id == bindparam("contact_id"),
+    _QUEUE.c.claimed_by == bindparam("worker"),
+    _QUEUE.c.gen == bindparam("gen"),
+)
+_FREE = (
+    _QUEUE.update()
+    .where(_QUEUE.c.contact_id == bindparam("w_contact"), _QUEUE.c.claimed_by == bindparam("w_worker"))
+    .values(claimed_by=None, lease_until=None)
+)

@@ -14,7 +14,7 @@ from convoflow.worker.peek import any_work
 from convoflow.workflows.dispatcher import dispatch_contact
 from convoflow.workflows.engine.registry import Registry
 from convoflow.workflows.engine.runner import advance
-from convoflow.workflows.store import SqlRunHost, ready_runs
+from convoflow.workflows.store import SqlRunHost, WorkspaceCache, ready_runs
 from convoflow.workflows.triggers.index import TriggerIndex
 
 log = logging.getLogger("convoflow.worker")
@@ -22,10 +22,16 @@ ROUNDS = 20  # events a run causes can enrol or wake more runs of the contact; b
 
 
 def process_contact(
-    session: Session, *, contact_id: int, index: TriggerIndex, registry: Registry, now: datetime
+    session: Session,
+    *,
+    contact_id: int,
+    index: TriggerIndex,
+    registry: Registry,
+    now: datetime,
+    facts: WorkspaceCache | None = None,
 ) -> bool:
     """Everything pending for one contact; True when nothing is left (the claim can be released)."""
-    host = SqlRunHost(session)
+    host = SqlRunHost(session, facts)
     for _ in range(ROUNDS):
         untouch(session, contact_id)
         dispatch_contact(session, contact_id=contact_id, index=index, host=host, now=now)
@@ -47,11 +53,17 @@ def run_contacts_once(
     with db.session() as session:
         claimed = claim_contacts(session, worker=worker, now=db.clock.now(), lease=lease, limit=batch)
         session.commit()
+    facts = WorkspaceCache()
     for contact_id, gen in claimed:
         with db.session() as session:
             try:
                 finished = process_contact(
-                    session, contact_id=contact_id, index=index, registry=registry, now=db.clock.now()
+                    session,
+                    contact_id=contact_id,
+                    index=index,
+                    registry=registry,
+                    now=db.clock.now(),
+                    facts=facts,
                 )
                 if finished:
                     untouch(session, contact_id)  # its own events were handled in this transaction

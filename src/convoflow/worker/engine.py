@@ -60,7 +60,7 @@ class Engine:
         )
 
     def timers_once(self) -> int:
-        return fire_timers_once(self.db)
+        return fire_timers_once(self.db, registry=self.registry)
 
     def relay_once(self) -> int:
         return asyncio.run(

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from convoflow.events import catalogue
 from convoflow.events.actor import Actor
-from convoflow.events.emit import emit
-from convoflow.workflows.models import Run
+from convoflow.events.emit import emit, emit_activity_many
 
 
-def record_entered(session: Session, run: Run) -> None:
-    _record(session, catalogue.WORKFLOW_ENTERED, run.id, run.workspace_id, run.contact_id,
-            run.workflow_id, run.workflow_name, None)  # fmt: skip
+def record_entered(
+    session: Session,
+    *,
+    run_id: int,
+    workspace_id: int,
+    contact_id: int,
+    workflow_id: int | None,
+    workflow_name: str,
+) -> None:
+    _record(
+        session,
+        catalogue.WORKFLOW_ENTERED,
+        run_id,
+        workspace_id,
+        contact_id,
+        workflow_id,
+        workflow_name,
+        None,
+    )
 
 
 def record_left(
@@ -30,6 +47,46 @@ def record_left(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LeftRun:
+    run_id: int
+    workspace_id: int
+    contact_id: int
+    workflow_id: int | None
+    workflow_name: str
+    reason: str
+
+
+def record_left_many(session: Session, runs: list[LeftRun]) -> None:
+    """ "Left workflow" for a batch of runs ended together (timeouts), in one statement."""
+    emit_activity_many(
+        session,
+        type=catalogue.WORKFLOW_LEFT,
+        events=[
+            (
+                Actor.workflow(run.run_id),
+                run.workspace_id,
+                run.contact_id,
+                _payload(run.run_id, run.workflow_id, run.workflow_name, run.reason),
+            )
+            for run in runs
+        ],
+    )
+
+
+def _payload(
+    run_id: int, workflow_id: int | None, workflow_name: str, reason: str | None
+) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "run_id": run_id,
+        "workflow_id": workflow_id,
+        "workflow_name": workflow_name,
+    }
+    if reason is not None:
+        payload["reason"] = reason
+    return payload
+
+
 def _record(
     session: Session,
     type: str,
@@ -40,13 +97,7 @@ def _record(
     workflow_name: str,
     reason: str | None,
 ) -> None:
-    payload: dict[str, object] = {
-        "run_id": run_id,
-        "workflow_id": workflow_id,
-        "workflow_name": workflow_name,
-    }
-    if reason is not None:
-        payload["reason"] = reason
+    payload = _payload(run_id, workflow_id, workflow_name, reason)
     emit(
         session,
         workspace_id=workspace_id,

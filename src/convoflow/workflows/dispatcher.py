@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from convoflow import metrics
 from convoflow.accounts.models import User, Workspace
 from convoflow.channels.models import Channel
+from convoflow.db.base import table_of
+from convoflow.db.session import core
 from convoflow.events import catalogue
 from convoflow.events.models import Event
 from convoflow.workflows.assignment_queue import requeue_assignments
@@ -43,10 +45,43 @@ def load_published(session: Session, workspace_id: int) -> list[PublishedTrigger
     ]
 
 
-def _view(session: Session, event: Event) -> EventView:
+_EVENT_COLUMNS = select(
+    Event.id, Event.workspace_id, Event.contact_id, Event.type, Event.source, Event.actor_id, Event.payload
+)
+_PENDING_EVENTS = (
+    _EVENT_COLUMNS.where(Event.contact_id == bindparam("contact_id"), Event.dispatched_at.is_(None))
+    .order_by(Event.id)
+    .limit(BATCH)
+)
+_USER = select(User.id, User.first_name, User.last_name, User.email).where(User.id == bindparam("user_id"))
+_CHANNEL_NAME = select(Channel.name).where(Channel.id == bindparam("channel_id"))
+_REVISION = select(Workspace.workflow_revision).where(Workspace.id == bindparam("workspace_id"))
+_LATEST_QUESTION = (
+    select(Run.id, Run.wait_token)
+    .where(Run.contact_id == bindparam("contact_id"), Run.status == "waiting", Run.wait_kind == "reply")
+    .order_by(Run.waiting_since.desc(), Run.id.desc())
+    .limit(1)
+)
+_ANSWER = (
+    table_of(Run)
+    .update()
+    .where(
+        table_of(Run).c.id == bindparam("w_run"),
+        table_of(Run).c.status == "waiting",
+        table_of(Run).c.wait_token == bindparam("w_token"),
+    )
+)
+_MARK_DISPATCHED = (
+    update(Event)
+    .where(Event.id == bindparam("event_id"))
+    .values(dispatched_at=bindparam("at"), decisions=bindparam("decisions"))
+)
+
+
+def _view(session: Session, event: Any) -> EventView:
     user = None
     if event.source == "user" and event.actor_id is not None:
-        person = session.get(User, event.actor_id)
+        person = core(session).execute(_USER, {"user_id": event.actor_id}).first()
         if person is not None:
             user = {
                 "id": person.id,
@@ -56,7 +91,11 @@ def _view(session: Session, event: Event) -> EventView:
                 "email": person.email,
             }
     channel_id = event.payload.get("channel_id")
-    channel = session.get(Channel, channel_id) if isinstance(channel_id, int) else None
+    channel = (
+        core(session).scalar(_CHANNEL_NAME, {"channel_id": channel_id})
+        if isinstance(channel_id, int)
+        else None
+    )
     return EventView(
         id=event.id,
         type=event.type,
@@ -64,44 +103,35 @@ def _view(session: Session, event: Event) -> EventView:
         actor_id=event.actor_id,
         payload=event.payload,
         user=user,
-        channel_name=None if channel is None else channel.name,
+        channel_name=channel,
     )
 
 
-def offer_reply(session: Session, *, contact_id: int, event: Event) -> int | None:
+def offer_reply(session: Session, *, contact_id: int, event: Any) -> int | None:
     """WF-STEP-ASK-02: the contact's inbound message answers the most recently asked question."""
     message = event.payload.get("message") or {}
     if message.get("traffic") != "incoming":
         return None
-    waiting = session.execute(
-        select(Run.id, Run.wait_token)
-        .where(Run.contact_id == contact_id, Run.status == "waiting", Run.wait_kind == "reply")
-        .order_by(Run.waiting_since.desc(), Run.id.desc())
-        .limit(1)
-    ).first()
+    waiting = core(session).execute(_LATEST_QUESTION, {"contact_id": contact_id}).first()
     if waiting is None:
         return None
     content = message.get("content") or {}
     reply = Reply(int(message["id"]), str(message.get("type", "text")), str(content.get("text", "")), content)
-    woken = session.execute(
-        update(Run)
-        .where(Run.id == waiting[0], Run.status == "waiting", Run.wait_token == waiting[1])
-        .values(status="ready", wake=wake_to_json(reply))
-        .execution_options(synchronize_session=False)
+    woken = core(session).execute(
+        _ANSWER, {"w_run": waiting[0], "w_token": waiting[1], "status": "ready", "wake": wake_to_json(reply)}
     )
-    return waiting[0] if woken.rowcount else None  # type: ignore[attr-defined]
+    return waiting[0] if woken.rowcount else None
 
 
 def dispatch_contact(
     session: Session, *, contact_id: int, index: TriggerIndex, host: SqlRunHost, now: datetime
 ) -> int:
     """Dispatches the contact's pending events in order; returns how many it handled."""
-    events = session.scalars(
-        select(Event)
-        .where(Event.contact_id == contact_id, Event.dispatched_at.is_(None))
-        .order_by(Event.id)
-        .limit(BATCH)
-    ).all()
+    events = core(session).execute(_PENDING_EVENTS, {"contact_id": contact_id}).all()
+    if not events:
+        return 0
+    revisions: dict[int, int] = {}
+    marks = []
     for event in events:
         decisions: list[dict[str, Any]] = []
         if event.type == catalogue.MESSAGE_RECEIVED:
@@ -111,15 +141,15 @@ def dispatch_contact(
         if _may_free_capacity(event):
             requeue_assignments(session, workspace_ids=[event.workspace_id])  # WF-STEP-ASSIGN-05
         if event.type in EVENT_TRIGGERS:
-            decisions += [d.as_json() for d in _enrolments(session, event, index=index, host=host, now=now)]
-        event.dispatched_at = now
-        event.decisions = decisions
+            enrolments = _enrolments(session, event, index=index, host=host, now=now, revisions=revisions)
+            decisions += [d.as_json() for d in enrolments]
+        marks.append({"event_id": event.id, "at": now, "decisions": decisions})
         metrics.count_dispatched(session, event_type=event.type)
-    session.flush()
+    core(session).execute(_MARK_DISPATCHED, marks)
     return len(events)
 
 
-def _may_free_capacity(event: Event) -> bool:
+def _may_free_capacity(event: Any) -> bool:
     """A closed conversation or a contact taken from a user may let a queued contact be assigned."""
     if event.type == catalogue.CONVERSATION_CLOSED:
         return True
@@ -127,11 +157,18 @@ def _may_free_capacity(event: Event) -> bool:
 
 
 def _enrolments(
-    session: Session, event: Event, *, index: TriggerIndex, host: SqlRunHost, now: datetime
+    session: Session,
+    event: Any,
+    *,
+    index: TriggerIndex,
+    host: SqlRunHost,
+    now: datetime,
+    revisions: dict[int, int],
 ) -> list[Decision]:
-    revision = (
-        session.scalar(select(Workspace.workflow_revision).where(Workspace.id == event.workspace_id)) or 0
-    )
+    revision = revisions.get(event.workspace_id)
+    if revision is None:  # read once per dispatch: enrolment re-checks the workflow is still published
+        revision = core(session).scalar(_REVISION, {"workspace_id": event.workspace_id}) or 0
+        revisions[event.workspace_id] = revision
     candidates = index.candidates(
         workspace_id=event.workspace_id,
         revision=revision,

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from convoflow import metrics
 from convoflow.contacts.models import Contact
-from convoflow.db.session import now
+from convoflow.db.base import table_of
+from convoflow.db.session import core, now
 from convoflow.events.queue import touch
 from convoflow.workflows.activity import record_entered
 from convoflow.workflows.definition.graph import WorkflowDefinition
@@ -21,6 +22,19 @@ from convoflow.workflows.definition.triggers import ManualTrigger
 from convoflow.workflows.models import Enrolment, Run, Workflow, WorkflowVersion
 
 ENROLMENTS_PER_HOUR = 20  # WF-LOOP-04
+
+# Built once: enrolment runs for every matching event (docs/benchmarks.md).
+_PAIR = (Run.workflow_id == bindparam("workflow_id")) & (Run.contact_id == bindparam("contact_id"))
+_PUBLISHED = select(Workflow.state, Workflow.published_version_id).where(
+    Workflow.id == bindparam("workflow_id")
+)
+_BLOCKED = select(Contact.blocked).where(Contact.id == bindparam("contact_id"))
+_ACTIVE = select(Run.id).where(_PAIR, Run.status != "ended")
+_ENROLLED_BEFORE = select(Enrolment.first_at).where(
+    Enrolment.workflow_id == bindparam("workflow_id"), Enrolment.contact_id == bindparam("contact_id")
+)
+_RECENT = select(func.count()).select_from(Run).where(_PAIR, Run.started_at > bindparam("since"))
+_INSERT_RUN = insert(table_of(Run)).returning(table_of(Run).c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,72 +63,67 @@ def enrol(
     event_id: int | None,
 ) -> Decision:
     """Creates a run when every rule allows it; the partial unique index is the last word (WF-RUN-02)."""
-    state = session.execute(
-        select(Workflow.state, Workflow.published_version_id).where(Workflow.id == workflow_id)
-    ).first()
+    connection = core(session)
+    pair = {"workflow_id": workflow_id, "contact_id": contact_id}
+    state = connection.execute(_PUBLISHED, pair).first()
     if state is None or state[0] != "published" or state[1] != version_id:
         return Decision(workflow_id, "not_published")  # a stale index never enrols into a stopped workflow
-    contact = session.get(Contact, contact_id)
-    if contact is None or contact.blocked:
+    blocked = connection.scalar(_BLOCKED, pair)
+    if blocked is None or blocked:
         return Decision(workflow_id, "blocked")
-    active = session.scalar(
-        select(Run.id).where(
-            Run.workflow_id == workflow_id, Run.contact_id == contact_id, Run.status != "ended"
-        )
-    )
+    active = connection.scalar(_ACTIVE, pair)
     if active is not None:
         return Decision(workflow_id, "already_enrolled", active)
     trigger = definition.trigger
     once = trigger is not None and not isinstance(trigger, ManualTrigger) and trigger.trigger_once_per_contact
-    if once and session.get(Enrolment, (workflow_id, contact_id)) is not None:
+    if once and connection.scalar(_ENROLLED_BEFORE, pair) is not None:
         return Decision(workflow_id, "once_per_contact")
     at = now(session)
-    recent = (
-        session.scalar(
-            select(func.count())
-            .select_from(Run)
-            .where(
-                Run.workflow_id == workflow_id,
-                Run.contact_id == contact_id,
-                Run.started_at > at - timedelta(hours=1),
-            )
-        )
-        or 0
-    )
+    recent = connection.scalar(_RECENT, {**pair, "since": at - timedelta(hours=1)}) or 0
     guarded = recent >= ENROLMENTS_PER_HOUR
-    run = Run(
-        workspace_id=workspace_id,
-        workflow_id=workflow_id,
-        workflow_name=workflow_name,
-        version_id=version_id,
-        contact_id=contact_id,
-        status="ended" if guarded else "ready",
-        end_reason="loop_guard" if guarded else None,
-        cursor=None if guarded else definition.root,
-        next_seq=1,
-        wait_token=0,
-        variables={} if guarded else {"trigger": variables, "var": {}},
-        jumps={},
-        steps_done=0,
-        trigger_event_id=event_id,
-        started_at=at,
-        ended_at=at if guarded else None,
+    run_id = int(
+        connection.execute(
+            _INSERT_RUN,
+            {
+                "workspace_id": workspace_id,
+                "workflow_id": workflow_id,
+                "workflow_name": workflow_name,
+                "version_id": version_id,
+                "contact_id": contact_id,
+                "status": "ended" if guarded else "ready",
+                "end_reason": "loop_guard" if guarded else None,
+                "cursor": None if guarded else definition.root,
+                "next_seq": 1,
+                "wait_token": 0,
+                "variables": {} if guarded else {"trigger": variables, "var": {}},
+                "jumps": {},
+                "steps_done": 0,
+                "trigger_event_id": event_id,
+                "started_at": at,
+                "ended_at": at if guarded else None,
+            },
+        ).scalar_one()
     )
-    session.add(run)
-    session.flush()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Enrolment)
+    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(
+        insert_(Enrolment)
         .values(workflow_id=workflow_id, contact_id=contact_id, first_at=at)
         .on_conflict_do_nothing()
     )
     metrics.count_run_started(session, trigger=trigger.type if trigger is not None else "none")
     if guarded:
         metrics.count_runs_finished(session, reason="loop_guard")
-        return Decision(workflow_id, "loop_guard", run.id)
+        return Decision(workflow_id, "loop_guard", run_id)
     touch(session, workspace_id=workspace_id, contact_id=contact_id)
-    record_entered(session, run)
-    return Decision(workflow_id, "enrolled", run.id)
+    record_entered(
+        session,
+        run_id=run_id,
+        workspace_id=workspace_id,
+        contact_id=contact_id,
+        workflow_id=workflow_id,
+        workflow_name=workflow_name,
+    )
+    return Decision(workflow_id, "enrolled", run_id)
 
 
 def enrol_manual(

@@ -7,11 +7,12 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from convoflow import metrics
@@ -27,7 +28,8 @@ from convoflow.contacts.models import Contact, ContactField, ContactTag, Lifecyc
 from convoflow.conversations import comments, messages
 from convoflow.conversations import service as conversations
 from convoflow.conversations.models import ClosingCategory, Message
-from convoflow.db.session import now
+from convoflow.db.base import table_of
+from convoflow.db.session import core, now
 from convoflow.errors import ConvoflowError
 from convoflow.events.actor import Actor
 from convoflow.events.models import Outbox
@@ -49,7 +51,40 @@ _definitions: weakref.WeakKeyDictionary[Any, dict[int, WorkflowDefinition]] = we
 _definitions_lock = threading.Lock()
 
 
-def run_state(row: Run) -> RunState:
+# The runner's statements, built once: a statement built per call costs more CPU than SQLite takes to
+# run it (docs/benchmarks.md). Values go in as parameters; an UPDATE's SET comes from the keys given.
+_CONTACT = select(
+    Contact.workspace_id, Contact.first_name, Contact.last_name, Contact.email, Contact.phone,
+    Contact.language, Contact.country_code, Contact.blocked, Contact.lifecycle_stage_id,
+    Contact.attributes, Contact.last_channel_id, Contact.assignee_user_id,
+).where(Contact.id == bindparam("contact_id"))  # fmt: skip
+_STEPS = table_of(RunStep)
+_THE_STEP = (_STEPS.c.run_id == bindparam("w_run")) & (_STEPS.c.seq == bindparam("w_seq"))
+_STEP_RESUMED = select(_STEPS.c.state, _STEPS.c.summary, _STEPS.c.attempt).where(_THE_STEP)
+_STEP_SUMMARY = select(_STEPS.c.summary).where(_THE_STEP)
+_INSERT_STEP = insert(_STEPS)
+_UPDATE_STEP = _STEPS.update().where(_THE_STEP)
+_INSERT_TIMER = insert(table_of(Timer))
+_UPDATE_RUN = table_of(Run).update().where(table_of(Run).c.id == bindparam("w_run"))
+
+
+_RUN_COLUMNS = (
+    Run.id, Run.workspace_id, Run.workflow_id, Run.workflow_name, Run.version_id, Run.contact_id,
+    Run.status, Run.cursor, Run.next_seq, Run.wait_kind, Run.wait_token, Run.wake, Run.variables,
+    Run.jumps, Run.steps_done, Run.end_reason, Run.waiting_since,
+)  # fmt: skip
+
+
+_READY_RUNS = (
+    select(*_RUN_COLUMNS)
+    .where(Run.contact_id == bindparam("contact_id"), Run.status == "ready")
+    .order_by(Run.id)
+    .with_for_update()
+)
+
+
+def run_state(row: Any) -> RunState:
+    """A RunState from a runs row (an ORM Run or a row of _RUN_COLUMNS)."""
     return RunState(
         id=row.id,
         workspace_id=row.workspace_id,
@@ -57,7 +92,7 @@ def run_state(row: Run) -> RunState:
         workflow_name=row.workflow_name,
         version_id=row.version_id,
         contact_id=row.contact_id,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         cursor=row.cursor,
         next_seq=row.next_seq,
         wait_kind=row.wait_kind,
@@ -74,12 +109,7 @@ def run_state(row: Run) -> RunState:
 def ready_runs(session: Session, contact_id: int) -> list[RunState]:
     # Locked (PostgreSQL) until the contact's transaction ends: a concurrent stop waits for the step
     # in progress and then ends the run, instead of being overwritten by the runner's save.
-    rows = session.scalars(
-        select(Run)
-        .where(Run.contact_id == contact_id, Run.status == "ready")
-        .order_by(Run.id)
-        .with_for_update()
-    ).all()
+    rows = core(session).execute(_READY_RUNS, {"contact_id": contact_id})
     return [run_state(row) for row in rows]
 
 
@@ -91,15 +121,22 @@ def _text_of(content: dict[str, Any]) -> str:
     return ""
 
 
+@dataclass
+class WorkspaceCache:
+    """Workspace facts a claimed batch of contacts shares: read once per batch, not once per step."""
+
+    workspaces: dict[int, WorkspaceFacts] = field(default_factory=dict)
+    field_types: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
 class SqlRunHost:
     """RunHost over one session; everything it does commits with the caller's transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, facts: WorkspaceCache | None = None) -> None:
         self.session = session
-        self._field_types: dict[int, dict[str, str]] = {}
-        self._workspaces: dict[int, WorkspaceFacts] = {}
+        self._facts = facts or WorkspaceCache()
         self._step_started: dict[tuple[int, int], tuple[str, float]] = {}  # for the latency metric
-        self._records: dict[tuple[int, int], RunStep] = {}  # step rows being executed, by (run, seq)
+        self._summaries: dict[tuple[int, int], dict[str, Any]] = {}  # of step rows being executed
 
     # --- reading -----------------------------------------------------------------------------
     def definition(self, version_id: int) -> WorkflowDefinition:
@@ -117,55 +154,59 @@ class SqlRunHost:
         return cached
 
     def workspace(self, workspace_id: int) -> WorkspaceFacts:
-        facts = self._workspaces.get(workspace_id)
+        facts = self._facts.workspaces.get(workspace_id)
         if facts is None:
-            workspace = self.session.get(Workspace, workspace_id)
-            assert workspace is not None
-            settings = WorkspaceSettings.model_validate(workspace.settings)
+            row = (
+                core(self.session)
+                .execute(select(Workspace.timezone, Workspace.settings).where(Workspace.id == workspace_id))
+                .one()
+            )
+            settings = WorkspaceSettings.model_validate(row.settings)
             facts = WorkspaceFacts(
-                zone=ZoneInfo(workspace.timezone),
+                zone=ZoneInfo(row.timezone),
                 business_hours=settings.business_hours.model_dump(mode="json"),
                 date_format=settings.date_format,
                 default_country=settings.default_country,
             )
-            self._workspaces[workspace_id] = facts
+            self._facts.workspaces[workspace_id] = facts
         return facts
 
     def _types(self, workspace_id: int) -> dict[str, str]:
-        types = self._field_types.get(workspace_id)
+        types = self._facts.field_types.get(workspace_id)
         if types is None:
-            rows = self.session.execute(
+            rows = core(self.session).execute(
                 select(ContactField.slug, ContactField.type).where(ContactField.workspace_id == workspace_id)
             )
             types = {slug: field_type for slug, field_type in rows}
-            self._field_types[workspace_id] = types
+            self._facts.field_types[workspace_id] = types
         return types
 
     def contact(self, contact_id: int) -> ContactSnapshot | None:
-        """Read fresh from the database at every step (WF-VAR-03)."""
+        """Read fresh from the database at every step (WF-VAR-03): the row's columns, not an ORM object,
+        so a step's read never waits on the session's identity map or unit of work."""
         session = self.session
-        contact = session.get(Contact, contact_id, populate_existing=True)
-        if contact is None:
+        row = core(session).execute(_CONTACT, {"contact_id": contact_id}).first()
+        if row is None:
             return None
-        stage_id = contact.lifecycle_stage_id
+        workspace_id, stage_id, assignee_id = row.workspace_id, row.lifecycle_stage_id, row.assignee_user_id
         return ContactSnapshot(
-            id=contact.id,
-            workspace_id=contact.workspace_id,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            email=contact.email,
-            phone=contact.phone,
-            language=contact.language,
-            country_code=contact.country_code,
-            blocked=contact.blocked,
+            id=contact_id,
+            workspace_id=workspace_id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            phone=row.phone,
+            language=row.language,
+            country_code=row.country_code,
+            blocked=row.blocked,
             stage_id=stage_id,
-            custom=dict(contact.attributes),
-            field_types=self._types(contact.workspace_id),
-            last_channel_id=contact.last_channel_id,
+            custom=dict(row.attributes),
+            field_types=self._types(workspace_id),
+            last_channel_id=row.last_channel_id,
             loaders={
                 "stage_name": lambda: self._stage_name(stage_id),
                 "tags": lambda: self._tags(contact_id),
-                "assignee": lambda: self._assignee(contact),
+                "assignee": lambda: self._assignee(workspace_id, assignee_id),
                 "conversation_open": lambda: (
                     conversations.find_open(session, contact_id=contact_id) is not None
                 ),
@@ -179,21 +220,21 @@ class SqlRunHost:
         return None if stage is None else stage.name
 
     def _tags(self, contact_id: int) -> dict[int, str]:
-        rows = self.session.execute(
+        rows = core(self.session).execute(
             select(Tag.id, Tag.name)
             .join(ContactTag, ContactTag.tag_id == Tag.id)
             .where(ContactTag.contact_id == contact_id)
         )
         return {tag_id: name for tag_id, name in rows}
 
-    def _assignee(self, contact: Contact) -> Assignee | None:
-        if contact.assignee_user_id is None:
+    def _assignee(self, workspace_id: int, user_id: int | None) -> Assignee | None:
+        if user_id is None:
             return None
         row = self.session.execute(
             select(User, Membership.team_id, Team.name)
             .join(Membership, Membership.user_id == User.id)
             .outerjoin(Team, Team.id == Membership.team_id)
-            .where(User.id == contact.assignee_user_id, Membership.workspace_id == contact.workspace_id)
+            .where(User.id == user_id, Membership.workspace_id == workspace_id)
         ).first()
         if row is None:
             return None
@@ -228,24 +269,30 @@ class SqlRunHost:
     def step_record(self, run: RunState, seq: int, step_key: str, step_type: str) -> StepRecord:
         # A monitoring duration, not business time: the injected Clock does not move during a step.
         self._step_started[(run.id, seq)] = (step_type, time.perf_counter())
+        connection = core(self.session)
         # Only a woken run resumes a step already recorded; any other step gets a fresh sequence number.
-        row = self.session.get(RunStep, (run.id, seq)) if run.wake is not None else None
-        if row is not None:
-            self._records[(run.id, seq)] = row
-            return StepRecord(seq, dict(row.state), row.attempt, existing=True)
-        row = RunStep(
-            run_id=run.id,
-            seq=seq,
-            step_key=step_key,
-            step_type=step_type,
-            status="running",
-            attempt=1,
-            state={},
-            summary={},
-            started_at=now(self.session),
+        if run.wake is not None:
+            row = connection.execute(_STEP_RESUMED, {"w_run": run.id, "w_seq": seq}).first()
+            if row is not None:
+                self._summaries[(run.id, seq)] = dict(row.summary)
+                return StepRecord(seq, dict(row.state), row.attempt, existing=True)
+        connection.execute(
+            _INSERT_STEP,
+            {
+                "run_id": run.id,
+                "seq": seq,
+                "step_key": step_key,
+                "step_type": step_type,
+                "status": "running",
+                "output": None,
+                "attempt": 1,
+                "state": {},
+                "summary": {},
+                "started_at": now(self.session),
+                "finished_at": None,
+            },
         )
-        self.session.add(row)
-        self._records[(run.id, seq)] = row
+        self._summaries[(run.id, seq)] = {}
         return StepRecord(seq, {}, 1, existing=False)
 
     def _observe_step(self, run: RunState, record: StepRecord) -> None:
@@ -253,11 +300,16 @@ class SqlRunHost:
         if started is not None:
             metrics.STEP_SECONDS.labels(step_type=started[0]).observe(time.perf_counter() - started[1])
 
-    def _row(self, run: RunState, record: StepRecord) -> RunStep:
+    def _update_step(self, run: RunState, record: StepRecord, summary: dict[str, Any], **values: Any) -> None:
         self._observe_step(run, record)
-        row = self._records.pop((run.id, record.seq), None) or self.session.get(RunStep, (run.id, record.seq))
-        assert row is not None
-        return row
+        earlier = self._summaries.pop((run.id, record.seq), None)
+        where = {"w_run": run.id, "w_seq": record.seq}
+        connection = core(self.session)
+        if earlier is None:
+            earlier = dict(connection.scalar(_STEP_SUMMARY, where) or {})
+        connection.execute(
+            _UPDATE_STEP, {**where, "state": dict(record.state), "summary": {**earlier, **summary}, **values}
+        )
 
     def finish_step(
         self,
@@ -269,22 +321,25 @@ class SqlRunHost:
         summary: dict[str, Any],
         error: dict[str, Any] | None = None,
     ) -> None:
-        row = self._row(run, record)
-        row.status, row.output, row.state = status, output, dict(record.state)
-        row.summary = {**row.summary, **summary}
-        row.error = error
-        row.finished_at = now(self.session)
+        self._update_step(
+            run, record, summary, status=status, output=output, error=error, finished_at=now(self.session)
+        )
 
     def suspend_step(self, run: RunState, record: StepRecord, *, summary: dict[str, Any]) -> None:
-        row = self._row(run, record)
-        row.status, row.state = "waiting", dict(record.state)
-        row.summary = {**row.summary, **summary}
+        self._update_step(run, record, summary, status="waiting")
 
     def add_timer(self, run: RunState, due_at: datetime) -> None:
-        self.session.add(
-            Timer(
-                run_id=run.id, contact_id=run.contact_id, token=run.wait_token, kind="timeout", due_at=due_at
-            )
+        core(self.session).execute(
+            _INSERT_TIMER,
+            {
+                "run_id": run.id,
+                "contact_id": run.contact_id,
+                "token": run.wait_token,
+                "kind": "timeout",
+                "due_at": due_at,
+                "claimed_by": None,
+                "lease_until": None,
+            },
         )
 
     def save(self, run: RunState) -> None:
@@ -300,24 +355,23 @@ class SqlRunHost:
                 workflow_name=run.workflow_name,
                 reason=run.end_reason,
             )
-        self.session.execute(
-            update(Run)
-            .where(Run.id == run.id)
-            .values(
-                status=run.status,
-                end_reason=run.end_reason,
-                cursor=run.cursor,
-                next_seq=run.next_seq,
-                wait_kind=run.wait_kind,
-                wait_token=run.wait_token,
-                waiting_since=run.waiting_since,
-                wake=run.wake,
-                variables=run.variables,
-                jumps=run.jumps,
-                steps_done=run.steps_done,
-                ended_at=at if run.status == "ended" else None,
-            )
-            .execution_options(synchronize_session=False)
+        core(self.session).execute(
+            _UPDATE_RUN,
+            {
+                "w_run": run.id,
+                "status": run.status,
+                "end_reason": run.end_reason,
+                "cursor": run.cursor,
+                "next_seq": run.next_seq,
+                "wait_kind": run.wait_kind,
+                "wait_token": run.wait_token,
+                "waiting_since": run.waiting_since,
+                "wake": run.wake,
+                "variables": run.variables,
+                "jumps": run.jumps,
+                "steps_done": run.steps_done,
+                "ended_at": at if run.status == "ended" else None,
+            },
         )
 
     @contextmanager

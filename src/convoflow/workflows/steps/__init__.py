@@ -44,4 +44,5 @@ def build_registry() -> Registry:
     registry = Registry()
     for module in MODULES:
         registry.step(module.STEP_TYPE)(module.run)
+    registry.on_timeout(ask_question.STEP_TYPE, ask_question.on_timeout)
     return registry

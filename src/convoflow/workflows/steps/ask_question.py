@@ -72,6 +72,11 @@ def _save(cfg: AskQuestionConfig, ctx: StepContext, answer: Any) -> dict[str, An
     return summary
 
 
+def on_timeout(cfg: AskQuestionConfig) -> Outcome:
+    """WF-STEP-ASK-07: no answer in time takes the Timeout branch when on; otherwise the run ends."""
+    return Next("timeout") if cfg.timeout_branch else End("timeout")
+
+
 def run(cfg: AskQuestionConfig, ctx: StepContext) -> Outcome:
     wake = ctx.wake
     if wake is None:
@@ -85,7 +90,7 @@ def run(cfg: AskQuestionConfig, ctx: StepContext) -> Outcome:
         case EffectResult(error=error):
             return _failure(cfg, ctx, error or "The question could not be sent", reason="send_failed")
         case TimerFired():
-            return Next("timeout") if cfg.timeout_branch else End("timeout")  # WF-STEP-ASK-07
+            return on_timeout(cfg)
         case Reply(text=text, content=content):
             answer = parse_answer(
                 cfg.question_type,
