@@ -48,7 +48,8 @@ class Settings(BaseSettings):
         "normal", description="SQLite synchronous pragma; full survives power loss at a lower commit rate"
     )
     allow_internal_http: bool = Field(
-        False, description="Let HTTP Request steps call private, loopback and link-local addresses"
+        False,
+        description="Let HTTP Request steps and custom channels reach private, loopback, link-local hosts",
     )
     test_channel_journal: Path | None = Field(
         None,

@@ -1,4 +1,4 @@
-"""Channel tests run against a fake Telegram Bot API server on the loopback interface."""
+"""Channel tests run against fake providers on the loopback interface (one server per session each)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from convoflow.settings import Settings
+from tests.channels.fake_custom import FakeCustomSystem
 from tests.channels.fake_telegram import FakeTelegram
 from tests.conftest import FAST_HASHING
 
@@ -25,6 +26,19 @@ def telegram(telegram_server: FakeTelegram) -> FakeTelegram:
     return telegram_server
 
 
+@pytest.fixture(scope="session")
+def custom_server() -> Iterator[FakeCustomSystem]:
+    fake = FakeCustomSystem().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def custom(custom_server: FakeCustomSystem) -> FakeCustomSystem:
+    custom_server.reset()
+    return custom_server
+
+
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram) -> Settings:
     return Settings(
@@ -34,4 +48,5 @@ def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram) -> Settings:
         secret_key="test-secret-key",
         public_base_url="https://convoflow.example",
         telegram_api_url=telegram.url,
+        allow_internal_http=True,  # the fake providers listen on 127.0.0.1
     )
