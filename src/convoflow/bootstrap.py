@@ -12,6 +12,7 @@ from convoflow.channels.custom_channel.adapter import CustomChannelAdapter
 from convoflow.channels.registry import AdapterRegistry
 from convoflow.channels.telegram.adapter import TelegramAdapter
 from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
+from convoflow.channels.twilio.adapter import TwilioAdapter
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
@@ -85,6 +86,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
                 TestChannelAdapter(hub),
                 TelegramAdapter(api_url=settings.telegram_api_url),
                 CustomChannelAdapter(now=clock.now, allow_internal=settings.allow_internal_http),
+                TwilioAdapter(api_url=settings.twilio_api_url),
             ],
             secrets=SecretBox(lambda: settings.resolved_secret_key().get_secret_value()),
         ),

@@ -10,6 +10,7 @@ import pytest
 from convoflow.settings import Settings
 from tests.channels.fake_custom import FakeCustomSystem
 from tests.channels.fake_telegram import FakeTelegram
+from tests.channels.fake_twilio import FakeTwilio
 from tests.conftest import FAST_HASHING
 
 
@@ -39,8 +40,21 @@ def custom(custom_server: FakeCustomSystem) -> FakeCustomSystem:
     return custom_server
 
 
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram) -> Settings:
+def twilio(twilio_server: FakeTwilio) -> FakeTwilio:
+    twilio_server.reset()
+    return twilio_server
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram, twilio: FakeTwilio) -> Settings:
     return Settings(
         database_url=db_url,
         data_dir=tmp_path / "data",
@@ -48,5 +62,6 @@ def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram) -> Settings:
         secret_key="test-secret-key",
         public_base_url="https://convoflow.example",
         telegram_api_url=telegram.url,
+        twilio_api_url=twilio.url,
         allow_internal_http=True,  # the fake providers listen on 127.0.0.1
     )

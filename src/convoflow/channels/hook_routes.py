@@ -128,6 +128,8 @@ def _receive(
         adapter.verify(raw, config)
     except InvalidSignature as exc:
         raise Unauthenticated(str(exc), error="invalid_signature") from None
+    except MalformedPayload as exc:  # a provider that signs parsed fields (Twilio) reads them first
+        raise MalformedRequest(str(exc), error="malformed_payload") from None
     try:
         items = adapter.parse(raw, config)
     except MalformedPayload as exc:
