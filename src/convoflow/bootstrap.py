@@ -13,6 +13,7 @@ from convoflow.channels.registry import AdapterRegistry
 from convoflow.channels.telegram.adapter import TelegramAdapter
 from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
 from convoflow.channels.twilio.adapter import TwilioAdapter
+from convoflow.channels.whatsapp_cloud.adapter import WhatsappCloudAdapter
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
@@ -87,6 +88,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
                 TelegramAdapter(api_url=settings.telegram_api_url),
                 CustomChannelAdapter(now=clock.now, allow_internal=settings.allow_internal_http),
                 TwilioAdapter(api_url=settings.twilio_api_url),
+                WhatsappCloudAdapter(api_url=settings.whatsapp_api_url),
             ],
             secrets=SecretBox(lambda: settings.resolved_secret_key().get_secret_value()),
         ),

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     twilio_api_url: str = Field(
         "https://api.twilio.com", description="Twilio REST API origin for SMS channels (tests use a fake)"
     )
+    whatsapp_api_url: str = Field(
+        "https://graph.facebook.com",
+        description="Graph API origin for WhatsApp Cloud API channels (tests use a fake)",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token for /metrics; unset: /metrics answers only unproxied loopback clients",
@@ -86,7 +90,7 @@ class Settings(BaseSettings):
             raise ValueError("log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("public_base_url", "telegram_api_url", "twilio_api_url")
+    @field_validator("public_base_url", "telegram_api_url", "twilio_api_url", "whatsapp_api_url")
     @classmethod
     def _origin(cls, value: str) -> str:
         """An http(s) URL without a trailing slash, so paths can be appended."""

@@ -11,6 +11,7 @@ from convoflow.settings import Settings
 from tests.channels.fake_custom import FakeCustomSystem
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_twilio import FakeTwilio
+from tests.channels.fake_whatsapp import FakeWhatsapp
 from tests.conftest import FAST_HASHING
 
 
@@ -53,8 +54,23 @@ def twilio(twilio_server: FakeTwilio) -> FakeTwilio:
     return twilio_server
 
 
+@pytest.fixture(scope="session")
+def whatsapp_server() -> Iterator[FakeWhatsapp]:
+    fake = FakeWhatsapp().start()
+    yield fake
+    fake.stop()
+
+
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram, twilio: FakeTwilio) -> Settings:
+def whatsapp(whatsapp_server: FakeWhatsapp) -> FakeWhatsapp:
+    whatsapp_server.reset()
+    return whatsapp_server
+
+
+@pytest.fixture
+def settings(
+    db_url: str, tmp_path: Path, telegram: FakeTelegram, twilio: FakeTwilio, whatsapp: FakeWhatsapp
+) -> Settings:
     return Settings(
         database_url=db_url,
         data_dir=tmp_path / "data",
@@ -63,5 +79,6 @@ def settings(db_url: str, tmp_path: Path, telegram: FakeTelegram, twilio: FakeTw
         public_base_url="https://convoflow.example",
         telegram_api_url=telegram.url,
         twilio_api_url=twilio.url,
+        whatsapp_api_url=whatsapp.url,
         allow_internal_http=True,  # the fake providers listen on 127.0.0.1
     )
