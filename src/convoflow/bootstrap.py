@@ -8,9 +8,12 @@ from datetime import timedelta
 from convoflow.accounts.login_throttle import LoginThrottle
 from convoflow.accounts.passwords import PasswordHasher
 from convoflow.channels.credentials import SecretBox
+from convoflow.channels.custom_channel.adapter import CustomChannelAdapter
 from convoflow.channels.registry import AdapterRegistry
 from convoflow.channels.telegram.adapter import TelegramAdapter
 from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
+from convoflow.channels.twilio.adapter import TwilioAdapter
+from convoflow.channels.whatsapp_cloud.adapter import WhatsappCloudAdapter
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
@@ -80,7 +83,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         wake=wake,
         test_channel=hub,
         adapters=AdapterRegistry(
-            [TestChannelAdapter(hub), TelegramAdapter(api_url=settings.telegram_api_url)],
+            [
+                TestChannelAdapter(hub),
+                TelegramAdapter(api_url=settings.telegram_api_url),
+                CustomChannelAdapter(now=clock.now, allow_internal=settings.allow_internal_http),
+                TwilioAdapter(api_url=settings.twilio_api_url),
+                WhatsappCloudAdapter(api_url=settings.whatsapp_api_url),
+            ],
             secrets=SecretBox(lambda: settings.resolved_secret_key().get_secret_value()),
         ),
         steps=build_registry(),

@@ -48,7 +48,8 @@ class Settings(BaseSettings):
         "normal", description="SQLite synchronous pragma; full survives power loss at a lower commit rate"
     )
     allow_internal_http: bool = Field(
-        False, description="Let HTTP Request steps call private, loopback and link-local addresses"
+        False,
+        description="Let HTTP Request steps and custom channels reach private, loopback, link-local hosts",
     )
     test_channel_journal: Path | None = Field(
         None,
@@ -57,6 +58,13 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(
         "https://api.telegram.org",
         description="Bot API server for Telegram channels (a self-hosted telegram-bot-api server works too)",
+    )
+    twilio_api_url: str = Field(
+        "https://api.twilio.com", description="Twilio REST API origin for SMS channels (tests use a fake)"
+    )
+    whatsapp_api_url: str = Field(
+        "https://graph.facebook.com",
+        description="Graph API origin for WhatsApp Cloud API channels (tests use a fake)",
     )
     metrics_token: SecretStr | None = Field(
         None,
@@ -82,7 +90,7 @@ class Settings(BaseSettings):
             raise ValueError("log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("public_base_url", "telegram_api_url")
+    @field_validator("public_base_url", "telegram_api_url", "twilio_api_url", "whatsapp_api_url")
     @classmethod
     def _origin(cls, value: str) -> str:
         """An http(s) URL without a trailing slash, so paths can be appended."""

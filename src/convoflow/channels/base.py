@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from datetime import timedelta
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -108,12 +109,23 @@ class OutboundMessage:
     external_id: str | None  # the contact's identity on the channel, when it has one
     contact: dict[str, Any]  # name, phone, email: what phone- and email-addressed channels need
     content: dict[str, Any]  # conversations.content shape: {"type": "text", "text": ...}
+    # Set for channels with a customer-service window (`Capabilities.window_hours`): how long ago, by the
+    # relay's clock, the contact last wrote on this channel; None when it never did.
+    since_last_inbound: timedelta | None = None
 
 
 @dataclass(frozen=True)
 class SendResult:
     provider_message_id: str | None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HookReply:
+    """A webhook answer in the provider's own format (TwiML, a verification challenge), not our JSON."""
+
+    body: str
+    media_type: str = "text/plain"
 
 
 class InvalidSignature(Exception):
@@ -177,4 +189,22 @@ class ChannelAdapter(Protocol):
 
     async def disconnect(self, config: ChannelConfig) -> None:
         """Asks the provider to stop calling our webhook; best effort, never raises."""
+        ...
+
+
+@runtime_checkable
+class AnswersChallenge(Protocol):
+    """An adapter whose provider checks the webhook URL with a GET before using it (Meta's hub.challenge)."""
+
+    def challenge(self, request: RawRequest, config: ChannelConfig) -> HookReply:
+        """The answer the provider expects; raises InvalidSignature when the request is not its check."""
+        ...
+
+
+@runtime_checkable
+class Acknowledges(Protocol):
+    """An adapter whose provider expects a reply body of its own to every accepted webhook (Twilio)."""
+
+    def acknowledge(self, request: RawRequest) -> HookReply:
+        """The body answered with 200 once the request's items are stored."""
         ...

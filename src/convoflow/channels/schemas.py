@@ -32,10 +32,13 @@ class ChannelDetail(ChannelRead):
 class ChannelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="telegram (or test, the built-in in-process channel)")
+    kind: str = Field(
+        description="telegram, custom_channel, twilio, whatsapp_cloud (or test, the in-process channel)"
+    )
     name: str = Field(description="Unique in the workspace, 1-100 characters")
     credentials: dict[str, Any] = Field(
-        default_factory=dict, description="Per kind; telegram: {bot_token}. Stored encrypted."
+        default_factory=dict,
+        description="Per kind (docs/subsystems/channels.md); telegram: {bot_token}. Stored encrypted.",
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from convoflow import metrics
@@ -122,6 +122,9 @@ def _message_job(
     adapter = adapters.get(channel.kind)
     if adapter is None:
         return f"No adapter sends on {channel.kind} channels yet"
+    since_last_inbound = None
+    if adapter.capabilities.window_hours is not None:
+        since_last_inbound = _since_last_inbound(session, contact_id=contact.id, channel_id=channel.id)
     outbound = OutboundMessage(
         channel_id=channel.id,
         external_id=row.request.get("external_id"),
@@ -131,12 +134,26 @@ def _message_job(
             "email": contact.email,
         },
         content=dict(message.content),
+        since_last_inbound=since_last_inbound,
     )
     try:
         config = adapters.config_for(channel)  # settings and decrypted credentials
     except CredentialsUnreadable as exc:
         return str(exc)
     return lambda: adapter.send(outbound, config=config, idempotency_key=row.idempotency_key)
+
+
+def _since_last_inbound(session: Session, *, contact_id: int, channel_id: int) -> timedelta | None:
+    """How long ago the contact last wrote on the channel, by this relay's clock: a window channel's adapter
+    (WhatsApp's 24 hours, CRM-CHAN-03) decides at each attempt, so a retry after the window closed fails."""
+    last = session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.contact_id == contact_id,
+            Message.channel_id == channel_id,
+            Message.traffic == "incoming",
+        )
+    )
+    return None if last is None else clock_now(session) - last
 
 
 def _fail(session: Session, row: Outbox, reason: str) -> None:
