@@ -152,6 +152,7 @@ async def _push(
     cursor: int,
 ) -> None:
     while True:
+        listener.arm()
         more = True
         while more:
             page = await asyncio.to_thread(fetch, cursor)

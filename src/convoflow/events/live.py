@@ -49,13 +49,17 @@ class Listener:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._event.set)
 
+    def arm(self) -> None:
+        """Forgets earlier pokes; call it just before reading, so a change committed during the read
+        still wakes the next `wait` (clearing after the wait could drop a poke that came meanwhile)."""
+        self._event.clear()
+
     async def wait(self, timeout: float) -> bool:
-        """True when poked (since the last wait), False when `timeout` seconds passed first."""
+        """True when poked since `arm()`, False when `timeout` seconds passed first."""
         try:
             await asyncio.wait_for(self._event.wait(), timeout)
         except TimeoutError:
             return False
-        self._event.clear()
         return True
 
     def close(self) -> None:
@@ -80,6 +84,10 @@ class ContactHints:
             listener.poke()
 
     def after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            # A savepoint was released (`begin_nested`), which fires this hook too: the changes are
+            # not visible to others until the outer transaction commits, so the hint waits for that.
+            return
         changed: set[int] | None = session.info.pop(_CHANGED, None)
         if changed:
             self.publish(changed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -75,7 +77,7 @@ def test_bad_frames_get_a_clear_4xx_and_store_nothing(
 ) -> None:
     token = new_visitor(client, chat)
     before = counts(session, h.world.workspace.id)
-    cases = [
+    cases: list[tuple[dict[str, Any] | bytes, int, str, str]] = [
         (b"{not json", 400, "malformed_payload", "not valid JSON"),
         (b"[1, 2]", 400, "malformed_payload", "Not a web chat frame"),
         (

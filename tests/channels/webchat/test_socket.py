@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -122,8 +123,10 @@ def test_bad_frames_are_answered_with_an_error_and_the_socket_stays_open(
 
 
 def test_workflow_replies_are_pushed_live_and_a_button_press_answers_the_question(
-    client: TestClient, session: Session, h: Harness, chat: Chat
+    client: TestClient, session: Session, h: Harness, chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Polling so slow that only the after-commit hints can bring the replies within the time checked.
+    monkeypatch.setattr(socket_routes, "POLL_SECONDS", 60.0)
     question = {
         "question": "¿En qué podemos ayudarte?",
         "question_type": "multiple_choice",
@@ -145,9 +148,11 @@ def test_workflow_replies_are_pushed_live_and_a_button_press_answers_the_questio
         _next(ws, "stored")
         _next(ws, "messages")  # the visitor's own message
         h.drain()  # the engine runs in this thread; the socket hears of its commits
+        started = time.monotonic()
         pushed: list[dict[str, Any]] = []
         while len(pushed) < 2:
             pushed += _next(ws, "messages")["messages"]
+        assert time.monotonic() - started < 10
         assert [m["from"] for m in pushed] == ["workflow", "workflow"]
         assert pushed[0]["content"] == {"type": "text", "text": "¡Hola! 👋"}
         assert pushed[1]["content"] == {
