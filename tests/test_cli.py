@@ -350,7 +350,8 @@ def _signs_in(cli: Cli, email: str, password: str) -> bool:
 def test_demo_no_serve_creates_the_demo_once_and_prints_a_fresh_working_login(cli: Cli) -> None:
     first = cli("demo", "--no-serve")
     email, password = _printed_login(first)
-    assert "Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations." in first.stdout
+    assert "Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations" in first.stdout
+    assert "Chat with the demo workflows: http://127.0.0.1:8000/demo" in first.stdout
     assert "convoflow demo at http://127.0.0.1:8000" in first.stdout
     assert email == OWNER_EMAIL
     assert _signs_in(cli, email, password)

@@ -25,6 +25,8 @@ ROUTE_FILES = (
     "run_routes.py",
     "shortcut_routes.py",
     "hook_routes.py",
+    "webchat_routes.py",
+    "webchat_socket_routes.py",
 )
 
 

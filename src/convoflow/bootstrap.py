@@ -13,10 +13,16 @@ from convoflow.channels.registry import AdapterRegistry
 from convoflow.channels.telegram.adapter import TelegramAdapter
 from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
 from convoflow.channels.twilio.adapter import TwilioAdapter
+from convoflow.channels.webchat.adapter import WebchatAdapter
+from convoflow.channels.webchat.uploads import MAX_UPLOAD_BYTES, UploadStore
+from convoflow.channels.webchat.visitors import VisitorKeys
+from convoflow.channels.webchat_throttle import WebchatThrottles
 from convoflow.channels.whatsapp_cloud.adapter import WhatsappCloudAdapter
 from convoflow.clock import Clock, SystemClock
 from convoflow.db.engine import build_engine, is_sqlite
 from convoflow.db.session import Database
+from convoflow.events.live import ContactHints
+from convoflow.events.live import forget as live_forget
 from convoflow.events.queue import WakeSignal, after_commit_notifier, flush_touched, forget_work
 from convoflow.metrics import drop_after_rollback, flush_after_commit
 from convoflow.settings import Settings
@@ -34,8 +40,11 @@ class Container:
     hasher: PasswordHasher
     login_throttle: LoginThrottle
     wake: WakeSignal
+    hints: ContactHints
     test_channel: TestChannelHub
     adapters: AdapterRegistry
+    webchat: WebchatAdapter
+    webchat_throttles: WebchatThrottles
     steps: Registry
 
     def engine(
@@ -67,13 +76,27 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     clock = clock or SystemClock()
     db = Database(engine, clock)
     wake = WakeSignal()
+    hints = ContactHints()
     hub = TestChannelHub(settings.test_channel_journal)
     # Work and its wake-up commit together: queue rows are written just before every commit.
     db.on_write_session("before_commit", flush_touched)
     db.on_write_session("after_commit", after_commit_notifier(wake))
     db.on_write_session("after_rollback", forget_work)
+    db.on_write_session("after_commit", hints.after_commit)  # live connections (web chat) refetch
+    db.on_write_session("after_rollback", live_forget)
     db.on_write_session("after_commit", flush_after_commit)  # metrics count committed work only
     db.on_write_session("after_soft_rollback", drop_after_rollback)
+
+    def secret_key() -> str:  # read on first use, not at start (the key file may not exist yet)
+        return settings.resolved_secret_key().get_secret_value()
+
+    webchat = WebchatAdapter(
+        keys=VisitorKeys(secret_key),
+        uploads=UploadStore(
+            settings.data_dir / "webchat-uploads", max_bytes=min(MAX_UPLOAD_BYTES, settings.max_body_bytes)
+        ),
+        public_base_url=settings.public_base_url,
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -81,6 +104,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         hasher=PasswordHasher(settings.password_hashing),
         login_throttle=LoginThrottle(clock),
         wake=wake,
+        hints=hints,
         test_channel=hub,
         adapters=AdapterRegistry(
             [
@@ -89,8 +113,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
                 CustomChannelAdapter(now=clock.now, allow_internal=settings.allow_internal_http),
                 TwilioAdapter(api_url=settings.twilio_api_url),
                 WhatsappCloudAdapter(api_url=settings.whatsapp_api_url),
+                webchat,
             ],
-            secrets=SecretBox(lambda: settings.resolved_secret_key().get_secret_value()),
+            secrets=SecretBox(secret_key),
         ),
+        webchat=webchat,
+        webchat_throttles=WebchatThrottles(clock),
         steps=build_registry(),
     )

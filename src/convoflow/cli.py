@@ -21,7 +21,7 @@ from convoflow.api.app import create_app
 from convoflow.bootstrap import Container, build_container
 from convoflow.db import migrate
 from convoflow.db.engine import is_sqlite
-from convoflow.demo import OWNER_EMAIL, create_demo, find_demo, reset_owner_password
+from convoflow.demo import OWNER_EMAIL, create_demo, ensure_webchat, find_demo, reset_owner_password
 from convoflow.errors import ConvoflowError
 from convoflow.observability import configure_logging
 from convoflow.settings import Settings
@@ -79,9 +79,16 @@ async def _run_engine(container: Container) -> None:
         await asyncio.to_thread(engine.stop)
 
 
-def _serve(container: Container, host: str | None, port: int | None, *, worker: bool = True) -> None:
+def _serve(
+    container: Container,
+    host: str | None,
+    port: int | None,
+    *,
+    worker: bool = True,
+    demo_widget_key: str | None = None,
+) -> None:
     loops = [lambda: run_janitor(container.db)] + ([lambda: _run_engine(container)] if worker else [])
-    application = create_app(container, background=loops)
+    application = create_app(container, background=loops, demo_widget_key=demo_widget_key)
     uvicorn.run(
         application,
         host=host or container.settings.host,
@@ -138,21 +145,27 @@ def demo(
         _prepare_schema(container)
         with container.db.session() as session:
             try:
-                if find_demo(session) is None:
+                workspace = find_demo(session)
+                if workspace is None:
                     login = create_demo(session, container.hasher)
-                    email, password = login.email, login.password
-                    typer.echo("Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations.")
+                    email, password, workspace = login.email, login.password, login.workspace
+                    typer.echo(
+                        "Created the demo workspace: 4 users, 2 teams, 50 contacts, 8 conversations, "
+                        "a Web Chat channel and its welcome workflow."
+                    )
                 else:
                     email, password = OWNER_EMAIL, reset_owner_password(session, container.hasher)
+                widget_key = ensure_webchat(session, workspace).token
                 session.commit()
             except ConvoflowError as exc:
                 typer.echo(f"Error: {exc.message}", err=True)
                 raise typer.Exit(code=1) from None
         url = f"http://{host or container.settings.host}:{port or container.settings.port}"
         typer.echo(f"\n  convoflow demo at {url}  (API docs: {url}/docs)")
+        typer.echo(f"  Chat with the demo workflows: {url}/demo")
         typer.echo(f"  Owner login: {email} / {password}\n")
         if not no_serve:
-            _serve(container, host, port)
+            _serve(container, host, port, demo_widget_key=widget_key)
 
 
 @db_app.command("upgrade")

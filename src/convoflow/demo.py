@@ -1,4 +1,5 @@
-"""The demo workspace behind `convoflow demo`: people, teams, 50 contacts, conversations."""
+"""The demo workspace behind `convoflow demo`: people, teams, 50 contacts, conversations, and a Web Chat
+channel whose published workflow greets every new visitor of the `/demo` page."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import random
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from convoflow.accounts import users, workspaces
@@ -16,6 +18,7 @@ from convoflow.accounts.passwords import PasswordHasher
 from convoflow.accounts.principal import Principal, Restrictions, Role
 from convoflow.accounts.workspace_settings import WorkspaceSettings
 from convoflow.channels import service as channels
+from convoflow.channels.models import Channel
 from convoflow.contacts import fields, lifecycle, tags
 from convoflow.contacts import service as contacts
 from convoflow.contacts.assignment import apply_assignee
@@ -23,12 +26,55 @@ from convoflow.contacts.identities import ChannelProfile, link_identity
 from convoflow.conversations import closing, comments, messages
 from convoflow.conversations import service as conversations
 from convoflow.conversations.content import TextContent
+from convoflow.db.session import now
 from convoflow.errors import NotFound
 from convoflow.events.actor import Actor
+from convoflow.events.models import Event
 from convoflow.teams import service as teams
+from convoflow.validators import fold
+from convoflow.workflows import service as workflows
+from convoflow.workflows.models import Workflow
 
 DEMO_SLUG = "demo"
 OWNER_EMAIL = "owner@demo.example.com"
+WEBCHAT_NAME = "Web Chat"
+WELCOME_WORKFLOW = "Bienvenida Web Chat"
+WELCOME_DEFINITION: dict[str, Any] = {
+    "trigger": {"type": "conversation_opened", "config": {"sources": ["contact"]}},
+    "root": "s1",
+    "steps": [
+        {
+            "key": "s1",
+            "name": "Saludo",
+            "type": "send_message",
+            "config": {"text": "¡Hola! 👋 Soy el asistente de la tienda demo de convoflow."},
+            "outputs": {"next": "s2"},
+        },
+        {
+            "key": "s2",
+            "name": "Motivo",
+            "type": "ask_question",
+            "config": {
+                "question": "¿En qué podemos ayudarte?",
+                "question_type": "multiple_choice",
+                "options": ["Ventas", "Soporte", "Solo miro"],
+                "save_variable": "motivo",
+                "invalid_message": "Elige una de las opciones, por favor.",
+                "timeout_seconds": 86400,
+            },
+            "outputs": {"next": "s3"},
+        },
+        {
+            "key": "s3",
+            "name": "Gracias",
+            "type": "send_message",
+            "config": {
+                "text": "Gracias. Has elegido: $var.motivo. Un agente te escribirá por aquí en breve."
+            },
+            "outputs": {"next": None},
+        },
+    ],
+}
 
 _FIRST = [
     "Lucía",
@@ -173,7 +219,7 @@ def create_demo(session: Session, hasher: PasswordHasher) -> DemoLogin:
         tags.create_tag(session, boss, name=name)
     for name in ("Resuelto", "Venta cerrada", "Spam"):
         closing.create_category(session, boss, name=name)
-    webchat = channels.create_channel(session, workspace_id=workspace.id, kind="webchat", name="Web Chat")
+    webchat = channels.create_channel(session, workspace_id=workspace.id, kind="webchat", name=WEBCHAT_NAME)
     stages = lifecycle.list_stages(session, workspace_id=workspace.id)
     actor = Actor.user(owner.id)
 
@@ -247,7 +293,47 @@ def create_demo(session: Session, hasher: PasswordHasher) -> DemoLogin:
                 summary="Consulta resuelta",
             )
     session.flush()
+    # The seeded history happened before the demo's workflows existed: they answer new chats only.
+    session.execute(
+        update(Event)
+        .where(Event.workspace_id == workspace.id, Event.dispatched_at.is_(None))
+        .values(dispatched_at=now(session))
+    )
+    ensure_webchat(session, workspace)
     return DemoLogin(OWNER_EMAIL, password, workspace)
+
+
+def ensure_webchat(session: Session, workspace: Workspace) -> Channel:
+    """The demo's Web Chat channel (connected again, or created, when needed) and its published welcome
+    workflow (created when missing; a workflow the user stopped or edited is left as it is)."""
+    channel = session.scalar(
+        select(Channel)
+        .where(Channel.workspace_id == workspace.id, Channel.kind == "webchat")
+        .order_by(Channel.state != "connected", Channel.id)
+        .limit(1)
+    )
+    if channel is None:
+        channel = channels.create_channel(
+            session, workspace_id=workspace.id, kind="webchat", name=WEBCHAT_NAME
+        )
+    channel.state = "connected"
+    owner = users.find_user_by_email(session, OWNER_EMAIL)
+    if owner is None:
+        raise NotFound("The demo Owner account does not exist")
+    boss = Principal(workspace_id=workspace.id, role="owner", restrictions=Restrictions(), user_id=owner.id)
+    existing = session.scalar(
+        select(Workflow.id).where(
+            Workflow.workspace_id == workspace.id, Workflow.name_norm == fold(WELCOME_WORKFLOW)
+        )
+    )
+    if existing is None:
+        workflow = workflows.create_workflow(session, boss, name=WELCOME_WORKFLOW)
+        workflows.save_draft(
+            session, boss, workflow_id=workflow.id, definition=WELCOME_DEFINITION, revision=workflow.revision
+        )
+        workflows.publish(session, boss, workflow_id=workflow.id)
+    session.flush()
+    return channel
 
 
 def _birthday(rng: random.Random) -> str:

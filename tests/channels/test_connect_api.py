@@ -165,7 +165,11 @@ def test_a_refused_webhook_url_is_422_and_nothing_is_stored(
 
 @pytest.mark.parametrize(
     ("kind", "error"),
-    [("webchat", "channel_kind_unavailable"), ("facebook", "validation_error"), ("", "validation_error")],
+    [
+        ("whatsapp_cloud", "channel_kind_unavailable"),
+        ("facebook", "validation_error"),
+        ("", "validation_error"),
+    ],
 )
 def test_a_kind_without_an_adapter_is_422(
     client: TestClient, session: Session, world: World, kind: str, error: str

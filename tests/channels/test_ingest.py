@@ -127,7 +127,7 @@ def test_a_body_that_is_not_the_channels_shape_is_400(client: TestClient, channe
 def test_a_channel_kind_without_an_adapter_takes_no_webhooks(
     client: TestClient, session: Session, world: World
 ) -> None:
-    webchat = make_channel(session, workspace_id=world.workspace.id, kind="webchat", name="Web")
+    whatsapp = make_channel(session, workspace_id=world.workspace.id, kind="whatsapp_cloud", name="WA")
     session.commit()
-    response = client.post(f"/hooks/channels/{webchat.id}/{webchat.token}", json={})
+    response = client.post(f"/hooks/channels/{whatsapp.id}/{whatsapp.token}", json={})
     assert_error(response, 404, "unknown_channel")

@@ -22,6 +22,8 @@ from convoflow.api.metrics import router as metrics_router
 from convoflow.api.router import api_router
 from convoflow.bootstrap import Container
 from convoflow.channels.hook_routes import public_router as channel_hooks_router
+from convoflow.channels.webchat_routes import router as webchat_router
+from convoflow.channels.webchat_socket_routes import router as webchat_socket_router
 from convoflow.observability import request_id
 from convoflow.workflows.hook_routes import public_router as workflow_hooks_router
 from convoflow.workflows.hooks import HookRateLimiter
@@ -42,8 +44,13 @@ def _operation_id(route: APIRoute) -> str:
 BackgroundLoop = Callable[[], Coroutine[Any, Any, None]]
 
 
-def create_app(container: Container, *, background: Sequence[BackgroundLoop] = ()) -> FastAPI:
-    """The app; `background` loops (from the composition root) run for as long as it serves."""
+def create_app(
+    container: Container, *, background: Sequence[BackgroundLoop] = (), demo_widget_key: str | None = None
+) -> FastAPI:
+    """The app; `background` loops (from the composition root) run for as long as it serves.
+
+    With `demo_widget_key` (`convoflow demo`), `/demo` serves a sample page embedding that web chat.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,11 +70,14 @@ def create_app(container: Container, *, background: Sequence[BackgroundLoop] = (
         generate_unique_id_function=_operation_id,
     )
     app.state.container = container
+    app.state.demo_widget_key = demo_widget_key
     app.state.hook_limiter = HookRateLimiter(container.clock)  # per process (WF-TRG-HOOK-04)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(workflow_hooks_router)
     app.include_router(channel_hooks_router)
+    app.include_router(webchat_router)
+    app.include_router(webchat_socket_router)
     app.include_router(metrics_router)
 
     # The middleware added last runs first: the request id wraps everything, the 413 included.

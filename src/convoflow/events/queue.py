@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from convoflow.db.session import core, now
+from convoflow.events import live
 from convoflow.events.models import ContactQueue
 
 _TOUCHED = "convoflow_touched_contacts"
@@ -28,6 +29,7 @@ WORK_CHANNEL = "convoflow_work"  # PostgreSQL NOTIFY channel
 
 def touch(session: Session, *, workspace_id: int, contact_id: int, ready_at: datetime | None = None) -> None:
     """Marks the contact as having work from `ready_at` (default: now) once this transaction commits."""
+    live.note(session, contact_id)  # and live connections showing the contact learn of the change
     touched: dict[int, tuple[int, datetime | None]] = session.info.setdefault(_TOUCHED, {})
     previous = touched.get(contact_id)
     if previous is None or (ready_at is not None and previous[1] is not None and ready_at < previous[1]):
