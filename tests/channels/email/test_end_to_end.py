@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from convoflow.bootstrap import Container
+from convoflow.contacts.models import Contact
 from convoflow.conversations.models import Message
 from convoflow.testing.clock import FakeClock
 from tests.channels.email.support import SENDER, connect_email, mail, post_mail
@@ -127,3 +128,27 @@ def test_an_auto_reply_never_triggers_a_workflow(
     h.drain()
     assert h.runs(workflow.id) == [] and smtp.received == []
     assert messages_of(session, channel["id"]) == []
+
+
+def test_emails_to_a_contact_who_never_wrote_by_email_thread_on_the_first_one_WF_STEP_SEND_06(
+    session: Session, h: Harness, channel: dict[str, Any], smtp: FakeSmtp
+) -> None:
+    to_email = {"channel": {"ref": "channel", "id": channel["id"]}}
+    h.publish(
+        definition(
+            OPENED,
+            step("s1", "send_message", {"text": "First", **to_email}, next="s2"),
+            step("s2", "send_message", {"text": "Second", **to_email}),
+        )
+    )
+    received = h.inbound("visitor-1", "hi")  # on the test channel
+    contact = session.get(Contact, received.contact.id)
+    assert contact is not None
+    contact.email = "ana@example.com"
+    session.commit()
+    h.drain()
+    first, second = (r.email for r in smtp.received)
+    assert [r.recipients for r in smtp.received] == [["ana@example.com"], ["ana@example.com"]]
+    assert first["In-Reply-To"] is None and first["Subject"] == "Message from Shop Support"
+    assert second["In-Reply-To"] == second["References"] == first["Message-ID"]
+    assert second["Subject"] == "Message from Shop Support"  # our texts carry no subject to answer
