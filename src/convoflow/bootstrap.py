@@ -9,6 +9,7 @@ from convoflow.accounts.login_throttle import LoginThrottle
 from convoflow.accounts.passwords import PasswordHasher
 from convoflow.channels.credentials import SecretBox
 from convoflow.channels.custom_channel.adapter import CustomChannelAdapter
+from convoflow.channels.email.adapter import EmailAdapter
 from convoflow.channels.registry import AdapterRegistry
 from convoflow.channels.telegram.adapter import TelegramAdapter
 from convoflow.channels.test_channel import TestChannelAdapter, TestChannelHub
@@ -114,6 +115,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
                 TwilioAdapter(api_url=settings.twilio_api_url),
                 WhatsappCloudAdapter(api_url=settings.whatsapp_api_url),
                 webchat,
+                EmailAdapter(now=clock.now, allow_internal=settings.allow_internal_http),
             ],
             secrets=SecretBox(secret_key),
         ),

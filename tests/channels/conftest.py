@@ -9,6 +9,7 @@ import pytest
 
 from convoflow.settings import Settings
 from tests.channels.fake_custom import FakeCustomSystem
+from tests.channels.fake_smtp import FakeSmtp
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.fake_whatsapp import FakeWhatsapp
@@ -82,3 +83,16 @@ def settings(
         whatsapp_api_url=whatsapp.url,
         allow_internal_http=True,  # the fake providers listen on 127.0.0.1
     )
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[FakeSmtp]:
+    fake = FakeSmtp().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: FakeSmtp) -> FakeSmtp:
+    smtp_server.reset()
+    return smtp_server

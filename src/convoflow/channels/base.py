@@ -63,6 +63,7 @@ class Capabilities:
     location: bool = False
     templates: bool = False
     window_hours: int | None = None  # a customer-service window (WhatsApp's 24 hours), if any
+    threads: bool = False  # replies name the message they answer (email's In-Reply-To): see ReplyTarget
     max_text_length: int | None = None
 
 
@@ -104,6 +105,14 @@ InboundItem = InboundMessage | StatusReceipt
 
 
 @dataclass(frozen=True)
+class ReplyTarget:
+    """The message an outgoing one answers, for threading channels (`Capabilities.threads`)."""
+
+    provider_message_id: str  # its id at the provider (an email's Message-ID)
+    content: dict[str, Any]  # its stored content (an email's subject)
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     channel_id: int
     external_id: str | None  # the contact's identity on the channel, when it has one
@@ -112,6 +121,9 @@ class OutboundMessage:
     # Set for channels with a customer-service window (`Capabilities.window_hours`): how long ago, by the
     # relay's clock, the contact last wrote on this channel; None when it never did.
     since_last_inbound: timedelta | None = None
+    # Set for threading channels (`Capabilities.threads`): the contact's latest incoming message on this
+    # channel, else our latest sent one, so a workflow's emails to one contact stay in one thread.
+    reply_to: ReplyTarget | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from convoflow import metrics
-from convoflow.channels.base import OutboundMessage, SendFailed, TransientSendFailure
+from convoflow.channels.base import OutboundMessage, ReplyTarget, SendFailed, TransientSendFailure
 from convoflow.channels.credentials import CredentialsUnreadable
 from convoflow.channels.models import Channel
 from convoflow.channels.registry import AdapterRegistry
@@ -125,6 +125,9 @@ def _message_job(
     since_last_inbound = None
     if adapter.capabilities.window_hours is not None:
         since_last_inbound = _since_last_inbound(session, contact_id=contact.id, channel_id=channel.id)
+    reply_to = None
+    if adapter.capabilities.threads:
+        reply_to = _reply_target(session, contact_id=contact.id, channel_id=channel.id)
     outbound = OutboundMessage(
         channel_id=channel.id,
         external_id=row.request.get("external_id"),
@@ -135,6 +138,7 @@ def _message_job(
         },
         content=dict(message.content),
         since_last_inbound=since_last_inbound,
+        reply_to=reply_to,
     )
     try:
         config = adapters.config_for(channel)  # settings and decrypted credentials
@@ -154,6 +158,26 @@ def _since_last_inbound(session: Session, *, contact_id: int, channel_id: int) -
         )
     )
     return None if last is None else clock_now(session) - last
+
+
+def _reply_target(session: Session, *, contact_id: int, channel_id: int) -> ReplyTarget | None:
+    """What a threading channel's message answers (WF-STEP-SEND-06): the contact's latest incoming message
+    on the channel, else the latest one we sent there with a provider id; None for a first message."""
+    for traffic in ("incoming", "outgoing"):
+        row = session.execute(
+            select(Message.provider_message_id, Message.content)
+            .where(
+                Message.contact_id == contact_id,
+                Message.channel_id == channel_id,
+                Message.traffic == traffic,
+                Message.provider_message_id.is_not(None),
+            )
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None and row.provider_message_id:
+            return ReplyTarget(row.provider_message_id, dict(row.content or {}))
+    return None
 
 
 def _fail(session: Session, row: Outbox, reason: str) -> None:
