@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from convoflow.accounts.principal import Restrictions
 from convoflow.bootstrap import Container
 from convoflow.channels.models import Channel
+from convoflow.channels.registry import AdapterRegistry
+from convoflow.channels.test_channel import TestChannelAdapter
 from convoflow.testing.factories import make_member
 from tests.channels.fake_telegram import OTHER_TOKEN, TOKEN, FakeTelegram
 from tests.channels.telegram import updates
@@ -172,8 +174,19 @@ def test_a_refused_webhook_url_is_422_and_nothing_is_stored(
     ],
 )
 def test_a_kind_without_an_adapter_is_422(
-    client: TestClient, session: Session, world: World, kind: str, error: str
+    client: TestClient,
+    session: Session,
+    world: World,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    error: str,
 ) -> None:
+    # every kind ships an adapter; a deployment built without WhatsApp's must refuse to connect one
+    only_test = AdapterRegistry(
+        [TestChannelAdapter(container.test_channel)], secrets=container.adapters.secrets
+    )
+    monkeypatch.setattr(container, "adapters", only_test)
     login(client, world.owner)
     body = assert_error(client.post("/api/channels", json={"kind": kind, "name": "X"}), 422, error)
     assert body["details"][0]["field"] == "kind"

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from convoflow.bootstrap import Container
 from convoflow.channels.models import Channel
+from convoflow.channels.registry import AdapterRegistry
+from convoflow.channels.test_channel import TestChannelAdapter
 from convoflow.conversations import messages
 from convoflow.conversations.content import TextContent
 from convoflow.events.actor import Actor
@@ -125,8 +127,17 @@ def test_a_body_that_is_not_the_channels_shape_is_400(client: TestClient, channe
 
 
 def test_a_channel_kind_without_an_adapter_takes_no_webhooks(
-    client: TestClient, session: Session, world: World
+    client: TestClient,
+    session: Session,
+    world: World,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # every kind ships an adapter; a deployment built without WhatsApp's takes no WhatsApp webhooks
+    only_test = AdapterRegistry(
+        [TestChannelAdapter(container.test_channel)], secrets=container.adapters.secrets
+    )
+    monkeypatch.setattr(container, "adapters", only_test)
     whatsapp = make_channel(session, workspace_id=world.workspace.id, kind="whatsapp_cloud", name="WA")
     session.commit()
     response = client.post(f"/hooks/channels/{whatsapp.id}/{whatsapp.token}", json={})
