@@ -20,7 +20,8 @@ from convoflow.channels.webchat.uploads import UploadRefused
 from convoflow.channels.webchat.visitors import bearer
 from convoflow.errors import NotFound, PayloadTooLarge, field_error
 
-router = APIRouter(tags=["webchat"])
+# The widget's own wire, not the REST API: left out of the OpenAPI document like the provider webhooks.
+router = APIRouter(tags=["webchat"], include_in_schema=False)
 
 # Shown inline only when a browser cannot run it; everything else downloads.
 _INLINE = ("image/", "audio/", "video/")

@@ -84,10 +84,8 @@ class ContactHints:
             listener.poke()
 
     def after_commit(self, session: Session) -> None:
-        if session.in_nested_transaction():
-            # A savepoint was released (`begin_nested`), which fires this hook too: the changes are
-            # not visible to others until the outer transaction commits, so the hint waits for that.
-            return
+        """Registered through Database.on_write_session, which skips savepoint releases: the changes
+        are visible to others only once the outer transaction commits."""
         changed: set[int] | None = session.info.pop(_CHANGED, None)
         if changed:
             self.publish(changed)
